@@ -1,0 +1,42 @@
+import type { Config } from 'jest'
+
+const packages = ['core', 'express', 'fastify', 'node']
+
+const swc: [string, Record<string, unknown>] = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+]
+
+const moduleNameMapper: Record<string, string> = {
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+}
+for (const name of packages) {
+  moduleNameMapper[`^@tracehop/${name}$`] = `<rootDir>/packages/${name}/src/index.ts`
+}
+
+const config: Config = {
+  projects: [
+    ...packages.map((name) => ({
+      displayName: name,
+      rootDir: __dirname,
+      testEnvironment: 'node',
+      testMatch: [`<rootDir>/packages/${name}/test/**/*.test.ts`],
+      transform: { '^.+\\.(t|j)sx?$': swc },
+      moduleNameMapper,
+    })),
+  ],
+  collectCoverageFrom: ['packages/*/src/**/*.ts'],
+  coverageReporters: ['text-summary', 'json-summary'],
+  coverageThreshold: {
+    global: {},
+    './packages/core/src/': { lines: 95, branches: 95 },
+  },
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.cjs'],
+  testTimeout: 30000,
+}
+
+export default config

@@ -1,0 +1,132 @@
+import type {
+  Attributes,
+  Context,
+  MeterProvider,
+  Span,
+  TextMapPropagator,
+  TracerProvider,
+} from '@opentelemetry/api'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+/**
+ * What an `ignore` rule is matched against. `path` never carries the query string;
+ * `route` is the route template when the framework knows it at that point.
+ */
+export interface RequestInfo {
+  readonly method: string
+  readonly path: string
+  readonly route: string | undefined
+  readonly request: IncomingMessage
+}
+
+/**
+ * One ignore rule: an exact string (a path such as `/healthz`, or a route template such as
+ * `/users/:id/avatar`, which also matches the paths it describes), a RegExp tested against the
+ * path and the route template, or a function that returns `true` to skip tracing the request.
+ */
+export type IgnoreRule = string | RegExp | ((info: RequestInfo) => boolean)
+
+/**
+ * What to do with trace context that arrives on a request.
+ * - `continue`: the server span is a child of the remote parent (default).
+ * - `link`: a new root trace, linked to the remote parent (for public endpoints).
+ * - `ignore`: a new root trace, the incoming context is not used at all.
+ */
+export type TrustPolicy = 'continue' | 'link' | 'ignore'
+
+/** What to do with incoming W3C baggage: keep it, drop it, or keep only the listed keys. */
+export type BaggagePolicy = 'accept' | 'drop' | { readonly allow: readonly string[] }
+
+/** Passed to a `spanName` function. */
+export interface SpanNameInfo {
+  readonly method: string
+  readonly route: string | undefined
+  readonly request: IncomingMessage
+}
+
+/**
+ * Decides whether a finished request is an error on the server span.
+ * Return `true` for ERROR, `false` for UNSET. The default: status >= 500 or a thrown error
+ * whose own status (`status`/`statusCode`) is not 4xx.
+ */
+export type StatusClassifier = (statusCode: number | undefined, error: unknown) => boolean
+
+/** Options shared by every tracehop adapter (`traceMiddleware`, `tracingPlugin`, `traceHandler`). */
+export interface TraceOptions {
+  /** Requests to leave untraced. Default: none. */
+  ignore?: IgnoreRule | readonly IgnoreRule[]
+  /** Policy for incoming trace context, or a function choosing one per request. Default `'continue'`. */
+  trust?: TrustPolicy | ((request: IncomingMessage) => TrustPolicy)
+  /** Policy for incoming baggage. Default `'accept'`. */
+  baggage?: BaggagePolicy
+  /** Overrides the span name. Default `{METHOD} {route}`, or `{METHOD}` when no route matched. */
+  spanName?: (info: SpanNameInfo) => string
+  /** Called once the server span has started. */
+  requestHook?: (span: Span, request: IncomingMessage) => void
+  /** Called just before the server span ends. */
+  responseHook?: (span: Span, response: ServerResponse) => void
+  /** Header names (case-insensitive) to record as `http.request.header.<name>` / `http.response.header.<name>`. */
+  captureHeaders?: {
+    readonly request?: readonly string[]
+    readonly response?: readonly string[]
+  }
+  /** Extra header names whose captured values are replaced by `REDACTED` (added to the default list). */
+  redactHeaders?: readonly string[]
+  /** Extra query parameter names whose values are replaced by `REDACTED` in `url.query` (added to the default list). */
+  redactQueryParams?: readonly string[]
+  /** Overrides which requests are errors. */
+  isError?: StatusClassifier
+  /** Record `http.server.request.duration` and `http.server.active_requests`. Default `true`. */
+  metrics?: boolean
+  /** Tracer provider. Default: the global one. */
+  tracerProvider?: TracerProvider
+  /** Meter provider. Default: the global one. */
+  meterProvider?: MeterProvider
+  /** Propagator for incoming context. Default: the global one, or tracehop's W3C trace context + baggage when none is registered. */
+  propagator?: TextMapPropagator
+  /** Report layers entered with a foreign context through `diag`. Default: on unless `NODE_ENV === 'production'`. */
+  lostContextDiagnostics?: boolean
+}
+
+/** The trace of one server request, kept on the request object. */
+export interface RequestTrace {
+  /** The SERVER span (ours, or the one `@opentelemetry/instrumentation-http` opened and we adopted). */
+  readonly span: Span
+  /** The request's context. Middleware may replace it (baggage, attributes) and later layers see it. */
+  context: Context
+  /** `true` when the span belongs to `@opentelemetry/instrumentation-http` and we only enrich it. */
+  readonly adopted: boolean
+  /** Sets the route template (`/api/orders/:id`), renaming the span and setting `http.route`. */
+  setRoute(route: string | undefined): void
+  /** Records an error seen by the framework (thrown, passed to `next`, `reply.send(err)`). */
+  recordError(error: unknown): void
+  /** Adds attributes to the server span. */
+  setAttributes(attributes: Attributes): void
+  /** Ends the span now if it has not ended (the engine ends it itself on `finish`/`close`). */
+  end(): void
+  /** `true` once the span has ended. */
+  readonly ended: boolean
+}
+
+/** A normalised, validated set of options, made once per adapter instance. */
+export interface RequestLifecycle {
+  /**
+   * Starts tracing a request: skips ignored ones (returns `undefined`), extracts or adopts,
+   * starts the SERVER span, stores the trace on the request, and arranges to end it after the
+   * response is written or the client goes away.
+   */
+  start(
+    request: IncomingMessage,
+    response: ServerResponse,
+    route?: string,
+  ): RequestTrace | undefined
+  /** `true` when lost-context diagnostics are on for this instance. */
+  readonly diagnostics: boolean
+}
+
+/** Fields for structured log lines. */
+export interface LogFields {
+  trace_id: string
+  span_id: string
+  trace_flags: string
+}
