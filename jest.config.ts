@@ -29,6 +29,7 @@ const config: Config = {
       moduleNameMapper,
     })),
   ],
+  coverageProvider: 'v8',
   collectCoverageFrom: ['packages/*/src/**/*.ts'],
   coverageReporters: ['text-summary', 'json-summary'],
   coverageThreshold: {

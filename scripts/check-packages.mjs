@@ -15,7 +15,8 @@ let failed = false
 try {
   for (const name of readdirSync(join(root, 'packages'))) {
     const dir = join(root, 'packages', name)
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', out], {
+    // pnpm pack rewrites workspace: ranges to real versions, as a publish would.
+    execFileSync(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', out], {
       cwd: dir,
       stdio: 'pipe',
     })
