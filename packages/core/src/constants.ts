@@ -8,3 +8,28 @@ export const INSTRUMENTATION_SCOPE = '@tracehop/core'
 
 /** Value that replaces a redacted header or query-parameter value. */
 export const REDACTED = 'REDACTED'
+
+/**
+ * `error.type` of a request whose client went away before the response was completely written.
+ * Semantic conventions ask for a low-cardinality, component-specific identifier when no status
+ * code describes the failure; Node names the same condition `aborted` on the request.
+ */
+export const ERROR_TYPE_ABORTED = 'aborted'
+
+/** Key under which the request's trace is stored on the `IncomingMessage` (shared by every installed copy). */
+export const REQUEST_TRACE_KEY: unique symbol = Symbol.for('tracehop.request-trace')
+
+// Semantic-convention names that `@opentelemetry/semantic-conventions` still ships only from its
+// `incubating` entry point, which its authors ask libraries not to import at runtime.
+/** `http.server.active_requests` (UpDownCounter). */
+export const METRIC_HTTP_SERVER_ACTIVE_REQUESTS = 'http.server.active_requests'
+/** `messaging.system`. */
+export const ATTR_MESSAGING_SYSTEM = 'messaging.system'
+/** `messaging.destination.name`. */
+export const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name'
+/** `messaging.operation.type`. */
+export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type'
+/** `messaging.operation.name`. */
+export const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name'
+/** `messaging.message.id`. */
+export const ATTR_MESSAGING_MESSAGE_ID = 'messaging.message.id'

@@ -15,11 +15,30 @@ export type {
 } from './types.js'
 
 // --- constants ---
-export { ATTR_TRACEHOP_REMOTE_PARENT_POLICY, INSTRUMENTATION_SCOPE, REDACTED } from './constants.js'
+export {
+  ATTR_TRACEHOP_REMOTE_PARENT_POLICY,
+  ERROR_TYPE_ABORTED,
+  INSTRUMENTATION_SCOPE,
+  REDACTED,
+  REQUEST_TRACE_KEY,
+} from './constants.js'
 
 // --- propagation ---
 
 // --- lifecycle ---
+export { createRequestLifecycle } from './lifecycle.js'
+export { traceHandler, type RequestHandler } from './node-http.js'
+export {
+  getRequestTrace,
+  runInRequestContext,
+  setRequestAttributes,
+  setRequestBaggage,
+  tryGetRequestTrace,
+} from './request-trace.js'
+export { reportLostContext } from './diagnostics.js'
+export { DEFAULT_REDACTED_QUERY_PARAMS } from './redact.js'
+export { DEFAULT_REDACTED_HEADERS } from './options.js'
+export { DURATION_BUCKETS } from './metrics.js'
 
 // --- helpers ---
 

@@ -86,6 +86,11 @@ export interface TraceOptions {
   propagator?: TextMapPropagator
   /** Report layers entered with a foreign context through `diag`. Default: on unless `NODE_ENV === 'production'`. */
   lostContextDiagnostics?: boolean
+  /**
+   * Believe `X-Forwarded-For` / `-Proto` / `-Host` (first entry) for `client.address`,
+   * `url.scheme` and `server.address`. Only behind a proxy you control. Default `false`.
+   */
+  trustProxy?: boolean
 }
 
 /** The trace of one server request, kept on the request object. */

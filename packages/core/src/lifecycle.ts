@@ -1,0 +1,537 @@
+import {
+  context,
+  defaultTextMapGetter,
+  diag,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api'
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_PATH,
+  ATTR_URL_QUERY,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
+} from '@opentelemetry/semantic-conventions'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import { currentPropagator } from './active-propagator.js'
+import {
+  ATTR_TRACEHOP_REMOTE_PARENT_POLICY,
+  ERROR_TYPE_ABORTED,
+  INSTRUMENTATION_SCOPE,
+  REQUEST_TRACE_KEY,
+} from './constants.js'
+import { InstrumentCache, type ServerInstruments } from './metrics.js'
+import { normalizeOptions, type NormalizedOptions } from './options.js'
+import { captureRequestHeaders, captureResponseHeaders } from './redact.js'
+import type { TracedRequest } from './request-trace.js'
+import type { RequestLifecycle, RequestTrace, TraceOptions, TrustPolicy } from './types.js'
+import { VERSION } from './version.js'
+
+// `@opentelemetry/core` keeps the RPC metadata of an instrumentation-http server span under this
+// context key (createContextKey uses Symbol.for). Read here without depending on that package.
+const RPC_METADATA_KEY = Symbol.for('OpenTelemetry SDK Context Key RPC_METADATA')
+
+interface RpcMetadata {
+  type?: unknown
+  span?: Span
+  route?: string
+  [kClaimed]?: IncomingMessage
+}
+
+const kClaimed = Symbol('tracehop.claimed')
+const kResponseTrace = Symbol('tracehop.response-trace')
+
+interface TracedResponse {
+  [kResponseTrace]?: LiveRequestTrace
+}
+
+const KNOWN_METHODS: Readonly<Record<string, true>> = Object.assign(
+  Object.create(null) as object,
+  {
+    CONNECT: true,
+    DELETE: true,
+    GET: true,
+    HEAD: true,
+    OPTIONS: true,
+    PATCH: true,
+    POST: true,
+    PUT: true,
+    TRACE: true,
+    QUERY: true,
+  } as const,
+)
+
+/** Reports a throwing user hook; the request goes on. */
+function hookFailed(owner: string, hook: string, error: unknown): void {
+  diag.error(`${owner}: "${hook}" threw; the request goes on`, error)
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+// The first entry of a comma-separated forwarding header, without allocating a split array.
+function firstListEntry(value: string | string[] | undefined): string | undefined {
+  const raw = firstValue(value)
+  if (raw === undefined) return undefined
+  const comma = raw.indexOf(',')
+  const entry = (comma === -1 ? raw : raw.slice(0, comma)).trim()
+  return entry === '' ? undefined : entry
+}
+
+function parsePort(text: string): number | undefined {
+  if (text.length === 0 || text.length > 5) return undefined
+  const port = Number(text)
+  return Number.isInteger(port) && port > 0 && port <= 65535 ? port : undefined
+}
+
+/** Sets `server.address` and `server.port` from a Host or :authority value. Never throws. */
+function setServerAddress(attributes: Attributes, host: string, scheme: string): void {
+  let address: string
+  let port: number | undefined
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const close = host.indexOf(']')
+    if (close === -1) return
+    address = host.slice(1, close)
+    if (host.charCodeAt(close + 1) === 58 /* : */) port = parsePort(host.slice(close + 2))
+  } else {
+    const colon = host.indexOf(':')
+    address = colon === -1 ? host : host.slice(0, colon)
+    if (colon !== -1) port = parsePort(host.slice(colon + 1))
+  }
+  if (address === '') return
+  attributes[ATTR_SERVER_ADDRESS] = address
+  attributes[ATTR_SERVER_PORT] = port ?? (scheme === 'https' ? 443 : 80)
+}
+
+function protocolVersion(request: IncomingMessage): string | undefined {
+  const version = request.httpVersion
+  if (version === '1.1' || version === '1.0') return version
+  if (version === '2.0') return '2'
+  if (version === '3.0') return '3'
+  return version === undefined || version === '' ? undefined : version
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown }
+  if (typeof status === 'number') return status
+  if (typeof statusCode === 'number') return statusCode
+  return undefined
+}
+
+/** The default classifier: 5xx, or a recorded error that does not carry a 4xx status. */
+function defaultIsError(
+  statusCode: number | undefined,
+  error: unknown,
+  hasError: boolean,
+): boolean {
+  if (statusCode !== undefined && statusCode >= 500) return true
+  if (!hasError) return false
+  const own = statusOf(error)
+  return own === undefined || own < 400 || own >= 500
+}
+
+/** `error.type` for an exception: its class name, or its `code` when the class says nothing more than `Error`. */
+export function exceptionType(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return '_OTHER'
+  const ctorName = (error as { constructor?: { name?: unknown } }).constructor?.name
+  const name =
+    typeof ctorName === 'string' && ctorName !== '' && ctorName !== 'Object' ? ctorName : undefined
+  const code = (error as { code?: unknown }).code
+  if ((name === undefined || name === 'Error') && typeof code === 'string' && code !== '')
+    return code
+  return name ?? '_OTHER'
+}
+
+/** Turns any thrown value into something `Span.recordException` accepts. */
+export function toException(error: unknown): Error | string {
+  if (error instanceof Error) return error
+  if (typeof error === 'object' && error !== null) {
+    const { message, name } = error as { message?: unknown; name?: unknown }
+    const out = new Error(typeof message === 'string' ? message : String(describe(error)))
+    if (typeof name === 'string') out.name = name
+    return out
+  }
+  return String(error)
+}
+
+function describe(value: object): string {
+  try {
+    return JSON.stringify(value) ?? Object.prototype.toString.call(value)
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
+}
+
+function onResponseFinish(this: ServerResponse): void {
+  ;(this as TracedResponse)[kResponseTrace]?.finish(false)
+}
+
+function onResponseClose(this: ServerResponse): void {
+  // `close` without `finish`: the client went away (or the socket broke) before the
+  // response was completely written.
+  ;(this as TracedResponse)[kResponseTrace]?.finish(true)
+}
+
+/** The live trace of one request. Methods are shared on the prototype: no closures per request. */
+class LiveRequestTrace implements RequestTrace {
+  context: Context
+  ended = false
+  route: string | undefined
+  private error: unknown
+  private hasError = false
+  private readonly startedAt = performance.now()
+
+  constructor(
+    private readonly engine: Lifecycle,
+    readonly span: Span,
+    ctx: Context,
+    readonly adopted: boolean,
+    private readonly request: IncomingMessage,
+    private readonly response: ServerResponse,
+    private readonly spanMethod: string,
+    route: string | undefined,
+    private readonly rpc: RpcMetadata | undefined,
+    private readonly activeAttributes: Attributes | undefined,
+    private readonly instruments: ServerInstruments | undefined,
+  ) {
+    this.context = ctx
+    this.route = route
+  }
+
+  setRoute(route: string | undefined): void {
+    if (this.ended || route === this.route || (route !== undefined && typeof route !== 'string'))
+      return
+    this.route = route
+    if (route !== undefined) this.span.setAttribute(ATTR_HTTP_ROUTE, route)
+    this.span.updateName(this.engine.spanName(this.spanMethod, route, this.request))
+    // instrumentation-http names its span and labels its metric from this field when it ends
+    if (this.rpc !== undefined) this.rpc.route = route
+  }
+
+  recordError(error: unknown): void {
+    if (this.ended) return
+    this.error = error
+    this.hasError = true
+    this.span.recordException(toException(error))
+  }
+
+  setAttributes(attributes: Attributes): void {
+    if (!this.ended) this.span.setAttributes(attributes)
+  }
+
+  end(): void {
+    this.finish(false)
+  }
+
+  /** Ends the trace once; `aborted` when the response closed before it finished. */
+  finish(aborted: boolean): void {
+    if (this.ended) return
+    this.ended = true
+    const { options } = this.engine
+    const response = this.response
+    // An adopted span that was aborted has already been ended by instrumentation-http, whose
+    // `close` listener was registered before ours: touching it would only log warnings.
+    const touchSpan = !(aborted && this.adopted)
+    const statusCode = response.headersSent ? response.statusCode : undefined
+    const span = this.span
+
+    let isError: boolean
+    if (aborted) {
+      isError = true
+    } else if (options.isError !== undefined) {
+      isError = defaultIsError(statusCode, this.error, this.hasError)
+      try {
+        isError = options.isError(statusCode, this.hasError ? this.error : undefined) === true
+      } catch (error) {
+        diag.error(`${options.owner}: "isError" threw; the default classification is used`, error)
+      }
+    } else {
+      isError = defaultIsError(statusCode, this.error, this.hasError)
+    }
+
+    let errorType: string | undefined
+    if (isError) {
+      if (statusCode !== undefined && statusCode >= 500) errorType = String(statusCode)
+      else if (this.hasError) errorType = exceptionType(this.error)
+      else if (aborted) errorType = ERROR_TYPE_ABORTED
+      else errorType = statusCode === undefined ? '_OTHER' : String(statusCode)
+    }
+
+    if (touchSpan) {
+      if (statusCode !== undefined && !this.adopted)
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode)
+      if (options.responseHeaders.length > 0) {
+        const captured = captureResponseHeaders(response, options.responseHeaders)
+        if (captured !== undefined) span.setAttributes(captured)
+      }
+      if (errorType !== undefined) {
+        span.setAttribute(ATTR_ERROR_TYPE, errorType)
+        const message =
+          this.hasError && this.error instanceof Error
+            ? this.error.message
+            : aborted
+              ? 'the client closed the connection before the response was complete'
+              : undefined
+        span.setStatus(
+          message === undefined
+            ? { code: SpanStatusCode.ERROR }
+            : { code: SpanStatusCode.ERROR, message },
+        )
+      }
+      if (options.responseHook !== undefined) {
+        try {
+          options.responseHook(span, response)
+        } catch (error) {
+          hookFailed(options.owner, 'responseHook', error)
+        }
+      }
+      if (!this.adopted) span.end()
+    }
+
+    const instruments = this.instruments
+    if (instruments !== undefined) {
+      instruments.active.add(-1, this.activeAttributes)
+      // instrumentation-http records the duration of spans it owns
+      if (!this.adopted) {
+        const attributes: Attributes = { ...this.activeAttributes }
+        if (this.route !== undefined) attributes[ATTR_HTTP_ROUTE] = this.route
+        if (statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode
+        if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType
+        const version = protocolVersion(this.request)
+        if (version !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = version
+        instruments.duration.record((performance.now() - this.startedAt) / 1000, attributes)
+      }
+    }
+  }
+}
+
+/** One adapter instance's lifecycle: validated options, tracer and instruments, made once. */
+class Lifecycle implements RequestLifecycle {
+  readonly diagnostics: boolean
+  private readonly tracer: Tracer
+  private readonly instrumentCache: InstrumentCache | undefined
+
+  constructor(readonly options: NormalizedOptions) {
+    this.diagnostics = options.diagnostics
+    this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
+      INSTRUMENTATION_SCOPE,
+      VERSION,
+    )
+    this.instrumentCache = options.metrics ? new InstrumentCache(options.meterProvider) : undefined
+  }
+
+  spanName(spanMethod: string, route: string | undefined, request: IncomingMessage): string {
+    const fallback = route === undefined || route === '' ? spanMethod : `${spanMethod} ${route}`
+    const custom = this.options.spanName
+    if (custom === undefined) return fallback
+    try {
+      const name = custom({ method: request.method ?? 'GET', route, request })
+      if (typeof name === 'string' && name !== '') return name
+      diag.warn(
+        `${this.options.owner}: "spanName" returned ${typeof name}, not a non-empty string; using "${fallback}"`,
+      )
+    } catch (error) {
+      diag.error(`${this.options.owner}: "spanName" threw; using "${fallback}"`, error)
+    }
+    return fallback
+  }
+
+  private trustFor(request: IncomingMessage): TrustPolicy {
+    const trust = this.options.trust
+    if (typeof trust !== 'function') return trust
+    try {
+      const policy = trust(request)
+      if (policy === 'continue' || policy === 'link' || policy === 'ignore') return policy
+      diag.warn(
+        `${this.options.owner}: "trust" returned ${String(policy)}; continuing the incoming trace`,
+      )
+    } catch (error) {
+      diag.error(`${this.options.owner}: "trust" threw; continuing the incoming trace`, error)
+    }
+    return 'continue'
+  }
+
+  private applyBaggagePolicy(ctx: Context): Context {
+    const allow = this.options.baggageAllow
+    if (allow === undefined) return ctx
+    const baggage = propagation.getBaggage(ctx)
+    if (baggage === undefined) return ctx
+    if (allow.size === 0) return propagation.deleteBaggage(ctx)
+    let kept = baggage
+    for (const [key] of baggage.getAllEntries()) if (!allow.has(key)) kept = kept.removeEntry(key)
+    if (kept === baggage) return ctx
+    return kept.getAllEntries().length === 0
+      ? propagation.deleteBaggage(ctx)
+      : propagation.setBaggage(ctx, kept)
+  }
+
+  start(
+    request: IncomingMessage,
+    response: ServerResponse,
+    route?: string,
+  ): RequestTrace | undefined {
+    const existing = (request as TracedRequest)[REQUEST_TRACE_KEY]
+    if (existing !== undefined) return existing
+    const options = this.options
+    const rawMethod = request.method ?? 'GET'
+    const url = request.url ?? '/'
+    const queryAt = url.indexOf('?')
+    const path = queryAt === -1 ? url : url.slice(0, queryAt)
+    if (options.ignore !== undefined && options.ignore.matches(rawMethod, path, route, request))
+      return undefined
+
+    const known = KNOWN_METHODS[rawMethod] === true
+    const method = known ? rawMethod : '_OTHER'
+    // semantic conventions name spans of unknown methods `HTTP`
+    const spanMethod = known ? rawMethod : 'HTTP'
+    const headers = request.headers
+    const socket = request.socket as TLSSocket | undefined
+
+    let scheme: string = socket?.encrypted === true ? 'https' : 'http'
+    const pseudoScheme = headers[':scheme']
+    if (typeof pseudoScheme === 'string') scheme = pseudoScheme
+    if (options.trustProxy) {
+      const forwarded = firstListEntry(headers['x-forwarded-proto'])
+      if (forwarded === 'http' || forwarded === 'https') scheme = forwarded
+    }
+
+    const attributes: Attributes = {
+      [ATTR_HTTP_REQUEST_METHOD]: method,
+      [ATTR_URL_PATH]: path,
+      [ATTR_URL_SCHEME]: scheme,
+    }
+    if (!known) attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = rawMethod
+    if (queryAt !== -1 && queryAt < url.length - 1) {
+      attributes[ATTR_URL_QUERY] = options.query.redact(url.slice(queryAt + 1))
+    }
+    const host =
+      (options.trustProxy ? firstListEntry(headers['x-forwarded-host']) : undefined) ??
+      headers.host ??
+      firstValue(headers[':authority'])
+    if (typeof host === 'string' && host !== '') setServerAddress(attributes, host, scheme)
+    const client =
+      (options.trustProxy ? firstListEntry(headers['x-forwarded-for']) : undefined) ??
+      socket?.remoteAddress
+    if (client !== undefined) attributes[ATTR_CLIENT_ADDRESS] = client
+    const version = protocolVersion(request)
+    if (version !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = version
+    const userAgent = headers['user-agent']
+    if (userAgent !== undefined) attributes[ATTR_USER_AGENT_ORIGINAL] = userAgent
+    if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route
+    if (options.requestHeaders.length > 0)
+      captureRequestHeaders(attributes, headers, options.requestHeaders)
+
+    const active = context.active()
+    const rpc = active.getValue(RPC_METADATA_KEY) as RpcMetadata | undefined
+    let span: Span
+    let ctx: Context
+    let adopted = false
+    if (
+      rpc?.type === 'http' &&
+      rpc.span !== undefined &&
+      (rpc[kClaimed] === undefined || rpc[kClaimed] === request)
+    ) {
+      // instrumentation-http opened the SERVER span for this request: enrich it, never a second one
+      rpc[kClaimed] = request
+      adopted = true
+      span = rpc.span
+      span.setAttributes(attributes)
+      span.updateName(this.spanName(spanMethod, route, request))
+      if (route !== undefined) rpc.route = route
+      ctx = this.applyBaggagePolicy(active)
+    } else {
+      ctx = (options.propagator ?? currentPropagator()).extract(
+        ROOT_CONTEXT,
+        headers,
+        defaultTextMapGetter,
+      )
+      let links: Link[] | undefined
+      const remote = trace.getSpanContext(ctx)
+      if (remote !== undefined) {
+        const policy = this.trustFor(request)
+        if (policy !== 'continue') {
+          ctx = trace.deleteSpan(ctx)
+          attributes[ATTR_TRACEHOP_REMOTE_PARENT_POLICY] = policy
+          if (policy === 'link' && isSpanContextValid(remote)) links = [{ context: remote }]
+        }
+      }
+      ctx = this.applyBaggagePolicy(ctx)
+      span = this.tracer.startSpan(
+        this.spanName(spanMethod, route, request),
+        { kind: SpanKind.SERVER, attributes, links },
+        ctx,
+      )
+      ctx = trace.setSpan(ctx, span)
+    }
+
+    let instruments: ServerInstruments | undefined
+    let activeAttributes: Attributes | undefined
+    if (this.instrumentCache !== undefined) {
+      instruments = this.instrumentCache.get()
+      activeAttributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_SCHEME]: scheme }
+      instruments.active.add(1, activeAttributes)
+    }
+
+    const live = new LiveRequestTrace(
+      this,
+      span,
+      ctx,
+      adopted,
+      request,
+      response,
+      spanMethod,
+      route,
+      adopted ? rpc : undefined,
+      activeAttributes,
+      instruments,
+    )
+    ;(request as TracedRequest)[REQUEST_TRACE_KEY] = live
+    ;(response as TracedResponse)[kResponseTrace] = live
+    response.on('finish', onResponseFinish)
+    response.on('close', onResponseClose)
+
+    if (options.requestHook !== undefined) {
+      try {
+        options.requestHook(span, request)
+      } catch (error) {
+        hookFailed(options.owner, 'requestHook', error)
+      }
+    }
+    return live
+  }
+}
+
+/**
+ * Validates `options` once and returns the lifecycle an adapter drives per request.
+ * `owner` is the package name used in error and diagnostic messages.
+ * @example
+ * const lifecycle = createRequestLifecycle(options, '@tracehop/express')
+ * const requestTrace = lifecycle.start(req, res)
+ * if (requestTrace) context.with(requestTrace.context, next)
+ */
+export function createRequestLifecycle(
+  options: TraceOptions | undefined,
+  owner: string,
+): RequestLifecycle {
+  return new Lifecycle(normalizeOptions(options, owner))
+}

@@ -1,0 +1,2 @@
+/** The version of @tracehop/core, reported as the instrumentation scope version. */
+export const VERSION = '0.1.0'
