@@ -24,6 +24,24 @@ export {
 } from './constants.js'
 
 // --- propagation ---
+export {
+  B3Propagator,
+  CompositePropagator,
+  createPropagator,
+  defaultPropagator,
+  isValidTraceStateKey,
+  isValidTraceStateValue,
+  JaegerPropagator,
+  parseTraceparent,
+  TraceContextPropagator,
+  W3CBaggagePropagator,
+  W3CTraceState,
+  type B3PropagatorOptions,
+  type CreatePropagatorOptions,
+  type JaegerPropagatorOptions,
+  type PropagatorName,
+  type TraceContextPropagatorOptions,
+} from './propagation/index.js'
 
 // --- lifecycle ---
 export { createRequestLifecycle } from './lifecycle.js'

@@ -1,0 +1,176 @@
+import {
+  baggageEntryMetadataFromString,
+  diag,
+  propagation,
+  type BaggageEntry,
+  type Context,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+} from '@opentelemetry/api'
+import {
+  isTracingSuppressed,
+  listValue,
+  readHeader,
+  safeDecode,
+  safeEncode,
+  skipOws,
+  trimOwsEnd,
+} from './header-utils.js'
+
+/** `baggage` header name. */
+export const BAGGAGE_HEADER = 'baggage'
+
+// W3C Baggage asks platforms to carry at least 64 members and 8192 bytes; like the OTel SDKs we
+// allow up to 180 members, each at most 4096 characters, and 8192 characters in all.
+const MAX_MEMBERS = 180
+const MAX_MEMBER_LENGTH = 4096
+const MAX_TOTAL_LENGTH = 8192
+
+// token = 1*tchar (RFC 9110): ALPHA / DIGIT / "!#$%&'*+-.^_`|~"
+function isTokenChar(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x21 ||
+    (c >= 0x23 && c <= 0x27) ||
+    c === 0x2a ||
+    c === 0x2b ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5e ||
+    c === 0x5f ||
+    c === 0x60 ||
+    c === 0x7c ||
+    c === 0x7e
+  )
+}
+
+function isTokenAt(s: string, start: number, end: number): boolean {
+  if (start >= end) return false
+  for (let i = start; i < end; i++) {
+    if (!isTokenChar(s.charCodeAt(i))) return false
+  }
+  return true
+}
+
+// baggage-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E (no space, '"', ',', ';', '\')
+function isValueAt(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x21 || c > 0x7e || c === 0x22 || c === 0x2c || c === 0x3b || c === 0x5c) return false
+  }
+  return true
+}
+
+// property = key OWS [ "=" OWS value OWS ], separated by ";"
+function isPropertiesAt(s: string, start: number, end: number): boolean {
+  let pos = start
+  while (pos <= end) {
+    let semi = s.indexOf(';', pos)
+    if (semi === -1 || semi > end) semi = end
+    const from = skipOws(s, pos, semi)
+    const to = trimOwsEnd(s, from, semi)
+    pos = semi + 1
+    let eq = s.indexOf('=', from)
+    if (eq === -1 || eq > to) eq = to
+    if (!isTokenAt(s, from, trimOwsEnd(s, from, eq))) return false
+    if (eq < to && !isValueAt(s, skipOws(s, eq + 1, to), to)) return false
+  }
+  return true
+}
+
+/**
+ * Parses a `baggage` header into entries, or `undefined` when it holds none. Invalid members are
+ * skipped, values are percent-decoded without ever throwing, properties become the entry's metadata.
+ */
+export function parseBaggage(header: string): Record<string, BaggageEntry> | undefined {
+  // No prototype: a member named `__proto__` must stay an ordinary entry.
+  const entries = Object.create(null) as Record<string, BaggageEntry>
+  const length = header.length
+  let members = 0
+  let total = 0
+  let pos = 0
+  while (pos <= length && members < MAX_MEMBERS) {
+    let comma = header.indexOf(',', pos)
+    if (comma === -1) comma = length
+    const start = skipOws(header, pos, comma)
+    const end = trimOwsEnd(header, start, comma)
+    pos = comma + 1
+    if (start === end) continue
+    total += end - start + (total === 0 ? 0 : 1)
+    if (total > MAX_TOTAL_LENGTH) break
+    if (end - start > MAX_MEMBER_LENGTH) continue
+    let semi = header.indexOf(';', start)
+    if (semi === -1 || semi > end) semi = end
+    const eq = header.indexOf('=', start)
+    if (eq === -1 || eq > semi) continue
+    const keyEnd = trimOwsEnd(header, start, eq)
+    const valueStart = skipOws(header, eq + 1, semi)
+    const valueEnd = trimOwsEnd(header, valueStart, semi)
+    if (!isTokenAt(header, start, keyEnd) || !isValueAt(header, valueStart, valueEnd)) continue
+    const entry: BaggageEntry = { value: safeDecode(header.slice(valueStart, valueEnd)) }
+    if (semi < end) {
+      const propsStart = skipOws(header, semi + 1, end)
+      if (!isPropertiesAt(header, propsStart, end)) continue
+      entry.metadata = baggageEntryMetadataFromString(header.slice(propsStart, end))
+    }
+    entries[header.slice(start, keyEnd)] = entry
+    members++
+  }
+  return members === 0 ? undefined : entries
+}
+
+/** True when `key` can be sent as a W3C baggage key (an HTTP token). */
+export function isValidBaggageKey(key: string): boolean {
+  return typeof key === 'string' && isTokenAt(key, 0, key.length)
+}
+
+/**
+ * W3C Baggage propagator (`baggage` header). Invalid members are skipped rather than failing the
+ * whole header, percent-decoding never throws, and entry properties travel as metadata.
+ *
+ * @example
+ * propagation.setGlobalPropagator(new CompositePropagator([new TraceContextPropagator(), new W3CBaggagePropagator()]))
+ * @see https://www.w3.org/TR/baggage/
+ */
+export class W3CBaggagePropagator implements TextMapPropagator {
+  /** Writes the context's baggage as one `baggage` header, within the W3C limits. */
+  inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    const baggage = propagation.getBaggage(context)
+    if (baggage === undefined || isTracingSuppressed(context)) return
+    let header = ''
+    let members = 0
+    for (const [key, entry] of baggage.getAllEntries()) {
+      if (!isValidBaggageKey(key) || typeof entry.value !== 'string') continue
+      let member = `${key}=${safeEncode(entry.value)}`
+      const metadata = entry.metadata?.toString()
+      if (metadata) member += `;${metadata}`
+      if (member.length > MAX_MEMBER_LENGTH) continue
+      if (header.length + member.length + 1 > MAX_TOTAL_LENGTH) continue
+      header = header === '' ? member : `${header},${member}`
+      if (++members === MAX_MEMBERS) break
+    }
+    if (header !== '') setter.set(carrier, BAGGAGE_HEADER, header)
+  }
+
+  /** Reads the `baggage` header(s) into the context's baggage, replacing what was there. */
+  extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
+    try {
+      const header = listValue(readHeader(getter, carrier, BAGGAGE_HEADER))
+      if (header === undefined) return context
+      const entries = parseBaggage(header)
+      if (entries === undefined) return context
+      return propagation.setBaggage(context, propagation.createBaggage(entries))
+    } catch (error) {
+      diag.debug('@tracehop/core: baggage extraction failed', error)
+      return context
+    }
+  }
+
+  /** `['baggage']`. */
+  fields(): string[] {
+    return [BAGGAGE_HEADER]
+  }
+}
