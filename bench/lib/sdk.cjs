@@ -1,0 +1,194 @@
+'use strict'
+// The one OpenTelemetry SDK setup every traced variant gets: W3C trace context + baggage,
+// AsyncLocalStorage context, parent-based sampling, a BatchSpanProcessor into an exporter that
+// only counts, and a MeterProvider whose exporter only counts. A second processor counts spans
+// started and ended, so the soak can prove every span that started also ended and was exported.
+
+const api = require('@opentelemetry/api')
+const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks')
+const {
+  CompositePropagator,
+  ExportResultCode,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} = require('@opentelemetry/core')
+const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base')
+const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics')
+
+const DURATION_METRICS = new Set(['http.server.request.duration', 'http.server.duration'])
+
+/** Counts what reaches the exporter and checks every SERVER span against the client's traceparent. */
+class CountingSpanExporter {
+  constructor(expected) {
+    this.expected = expected
+    this.exported = 0
+    this.server = 0
+    this.serverMismatch = 0
+    this.serverWithErrorType = 0
+    this.sample = undefined
+  }
+
+  export(spans, done) {
+    this.exported += spans.length
+    for (let i = 0; i < spans.length; i++) {
+      const span = spans[i]
+      if (span.kind !== api.SpanKind.SERVER) continue
+      this.server++
+      const { traceId } = span.spanContext()
+      const parentSpanId = span.parentSpanContext?.spanId
+      if (traceId !== this.expected.traceId || parentSpanId !== this.expected.parentSpanId) {
+        this.serverMismatch++
+      }
+      if (span.attributes['error.type'] !== undefined) this.serverWithErrorType++
+      if (this.sample === undefined) {
+        this.sample = {
+          name: span.name,
+          traceId,
+          parentSpanId,
+          attributes: Object.keys(span.attributes).length,
+        }
+      }
+    }
+    done({ code: ExportResultCode.SUCCESS })
+  }
+
+  forceFlush() {
+    return Promise.resolve()
+  }
+
+  shutdown() {
+    return Promise.resolve()
+  }
+}
+
+/** Counts spans started and ended (only sampled spans reach a processor). */
+class CountingSpanProcessor {
+  constructor() {
+    this.started = 0
+    this.ended = 0
+    this.serverEnded = 0
+  }
+
+  onStart() {
+    this.started++
+  }
+
+  onEnd(span) {
+    this.ended++
+    if (span.kind === api.SpanKind.SERVER) this.serverEnded++
+  }
+
+  forceFlush() {
+    return Promise.resolve()
+  }
+
+  shutdown() {
+    return Promise.resolve()
+  }
+}
+
+/** Counts metric points; keeps the running request count of the HTTP server duration histogram. */
+class CountingMetricExporter {
+  constructor() {
+    this.exports = 0
+    this.durationMetric = undefined
+    this.durationCount = 0
+  }
+
+  export(resourceMetrics, done) {
+    this.exports++
+    let count = 0
+    for (const scope of resourceMetrics.scopeMetrics) {
+      for (const metric of scope.metrics) {
+        if (!DURATION_METRICS.has(metric.descriptor.name)) continue
+        this.durationMetric = metric.descriptor.name
+        for (const point of metric.dataPoints) count += point.value.count ?? 0
+      }
+    }
+    // Cumulative temporality: the latest export holds the total since start.
+    if (count > 0) this.durationCount = count
+    done({ code: ExportResultCode.SUCCESS })
+  }
+
+  forceFlush() {
+    return Promise.resolve()
+  }
+
+  shutdown() {
+    return Promise.resolve()
+  }
+}
+
+/**
+ * Installs the SDK globally. Call before loading any framework or instrumentation.
+ * @param {{ traceId: string, parentSpanId: string }} expected what the client sends
+ */
+function setupTracing(expected) {
+  const dropped = { logged: 0 }
+  api.diag.setLogger(
+    {
+      error: (...args) => console.error('[otel]', ...args),
+      warn: (message, ...args) => {
+        // The BatchSpanProcessor reports dropped spans only as this message.
+        const m = /^Dropped (\d+) spans/.exec(String(message))
+        if (m) dropped.logged += Number(m[1])
+        else console.error('[otel]', message, ...args)
+      },
+      info: () => {},
+      debug: () => {},
+      verbose: () => {},
+    },
+    api.DiagLogLevel.WARN,
+  )
+
+  const contextManager = new AsyncLocalStorageContextManager().enable()
+  api.context.setGlobalContextManager(contextManager)
+  api.propagation.setGlobalPropagator(
+    new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    }),
+  )
+
+  const exporter = new CountingSpanExporter(expected)
+  const counter = new CountingSpanProcessor()
+  const batch = new BatchSpanProcessor(exporter)
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [counter, batch] })
+  api.trace.setGlobalTracerProvider(tracerProvider)
+
+  const metricExporter = new CountingMetricExporter()
+  const meterProvider = new MeterProvider({
+    readers: [
+      new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 5000 }),
+    ],
+  })
+  api.metrics.setGlobalMeterProvider(meterProvider)
+
+  return {
+    api,
+    /** Exports everything queued, then reads the counters. */
+    async snapshot() {
+      await tracerProvider.forceFlush()
+      await meterProvider.forceFlush()
+      return {
+        started: counter.started,
+        ended: counter.ended,
+        serverEnded: counter.serverEnded,
+        exported: exporter.exported,
+        serverExported: exporter.server,
+        serverMismatch: exporter.serverMismatch,
+        serverWithErrorType: exporter.serverWithErrorType,
+        sample: exporter.sample,
+        // Spans dropped since the last warning are still only in the processor's private count.
+        dropped: dropped.logged + (batch._droppedSpansCount ?? 0),
+        durationMetric: metricExporter.durationMetric,
+        durationCount: metricExporter.durationCount,
+      }
+    },
+    /** The cheap counters, without flushing (for the start of a measured window). */
+    counters() {
+      return { started: counter.started, ended: counter.ended, serverEnded: counter.serverEnded }
+    },
+  }
+}
+
+module.exports = { setupTracing }

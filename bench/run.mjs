@@ -1,0 +1,293 @@
+// pnpm bench: what tracing costs per request, tracehop beside the OpenTelemetry peers, measured
+// in the same run on the same machine. Each variant runs in its own process; load comes from
+// autocannon on 127.0.0.1; rounds are interleaved (A B C … A B C …) and the table shows medians.
+// Every traced run is checked (spans exported, SERVER span continues the client's trace, one
+// SERVER span per request, the handler sees the trace); a failed check exits non-zero.
+//
+// Options (flag or environment variable):
+//   --duration S   BENCH_DURATION     measured seconds per run (10)
+//   --warmup S     BENCH_WARMUP       warm-up seconds per run, not measured (3)
+//   --rounds N     BENCH_ROUNDS       rounds, each runs every variant once (3)
+//   --connections N BENCH_CONNECTIONS autocannon connections (50)
+//   --only a,b     BENCH_ONLY         variants whose id contains any of these (e.g. express,http/)
+//   --json FILE    BENCH_JSON         also write every run and the medians as JSON
+//   --profile ID   BENCH_PROFILE      run the variants matching ID under --cpu-prof (into $TMPDIR/tracehop-bench-profiles)
+//   --strict       BENCH_STRICT=1     a missed target also exits non-zero
+//   --self-test                       run deliberately broken tracers; passes only if all are caught
+import autocannon from 'autocannon'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import process from 'node:process'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { clientContext, startServer } from './lib/child.mjs'
+import { formatTable, median } from './lib/report.mjs'
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string' },
+    only: { type: 'string' },
+    json: { type: 'string' },
+    profile: { type: 'string' },
+    strict: { type: 'boolean' },
+    'self-test': { type: 'boolean' },
+  },
+})
+const env = process.env
+const num = (flag, name, fallback) => {
+  const value = Number(flags[flag] ?? env[name] ?? fallback)
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`--${flag} must be > 0`)
+  return value
+}
+const selfTest = flags['self-test'] === true
+const settings = {
+  duration: num('duration', 'BENCH_DURATION', selfTest ? 2 : 10),
+  warmup: num('warmup', 'BENCH_WARMUP', selfTest ? 1 : 3),
+  rounds: num('rounds', 'BENCH_ROUNDS', selfTest ? 1 : 3),
+  connections: num('connections', 'BENCH_CONNECTIONS', 50),
+}
+const only = (flags.only ?? env.BENCH_ONLY ?? '').split(',').filter(Boolean)
+const profile = flags.profile ?? env.BENCH_PROFILE
+const strict = flags.strict === true || env.BENCH_STRICT === '1'
+const jsonOut = flags.json ?? env.BENCH_JSON
+const PROFILE_DIR = join(os.tmpdir(), 'tracehop-bench-profiles/')
+
+const FRAMEWORKS = { express: 'Express 5', fastify: 'Fastify 5', http: 'node:http' }
+const TRACERS = {
+  none: { label: 'bare' },
+  tracehop: { label: 'tracehop', ours: true },
+  otel: { label: 'instrumentation-http + -express', peer: true },
+  'otel-http': { label: 'instrumentation-http', peer: true },
+  'fastify-otel': { label: '@fastify/otel', peer: true },
+  'fastify-otel-http': { label: '@fastify/otel + instrumentation-http', peer: true },
+  noop: { label: 'a tracer that does nothing', broken: 'spans exported > 0' },
+  orphan: { label: 'a tracer that ignores the incoming context', broken: 'SERVER span continues' },
+  double: { label: 'a tracer with two SERVER spans', broken: 'one SERVER span per request' },
+}
+
+function variant(framework, tracer, layers = 2, sampled = true) {
+  const id = `${framework}/${tracer}${layers === 2 ? '' : `/${layers}-layers`}${sampled ? '' : '/unsampled'}`
+  return { id, framework, tracer, layers, sampled, ...TRACERS[tracer] }
+}
+
+function allVariants() {
+  const list = []
+  const groups = {
+    express: ['none', 'tracehop', 'otel'],
+    fastify: ['none', 'tracehop', 'fastify-otel', 'fastify-otel-http'],
+    http: ['none', 'tracehop', 'otel-http'],
+  }
+  for (const [framework, tracers] of Object.entries(groups)) {
+    for (const tracer of tracers) list.push(variant(framework, tracer))
+    for (const tracer of tracers)
+      if (tracer !== 'none') list.push(variant(framework, tracer, 2, false))
+    if (framework !== 'http')
+      for (const tracer of tracers) list.push(variant(framework, tracer, 20))
+  }
+  return list
+}
+
+const variants = selfTest
+  ? ['noop', 'orphan', 'double'].map((tracer) => variant('http', tracer))
+  : allVariants().filter((v) => only.length === 0 || only.some((s) => v.id.includes(s)))
+if (variants.length === 0) throw new Error(`no variant matches --only ${only.join(',')}`)
+
+/** One measured run: fresh process, warm-up, measured window, checks. */
+async function runOnce(v) {
+  const client = clientContext(v.sampled)
+  const execArgv = []
+  if (profile && v.id.includes(profile)) {
+    mkdirSync(PROFILE_DIR, { recursive: true })
+    execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR)
+  }
+  const server = await startServer(
+    {
+      framework: v.framework,
+      tracer: v.tracer,
+      layers: v.layers,
+      traceId: client.traceId,
+      parentSpanId: client.parentSpanId,
+    },
+    { execArgv },
+  )
+  try {
+    const load = (duration) =>
+      autocannon({
+        url: `http://127.0.0.1:${server.port}/users/42`,
+        connections: settings.connections,
+        duration,
+        headers: { authorization: 'Bearer bench-token', traceparent: client.traceparent },
+      })
+    await load(settings.warmup)
+    await server.ask('start')
+    const ac = await load(settings.duration)
+    const r = await server.ask('stop')
+    const run = {
+      rps: r.requests / r.seconds,
+      cpu: r.cpuMicros / r.requests,
+      p50: ac.latency.p50,
+      p99: ac.latency.p99,
+      rss: r.rss / 2 ** 20,
+      spans: r.started === undefined ? 0 : r.started / r.requests,
+      requests: r.requests,
+      sample: r.totals?.sample,
+      durationMetric: r.totals?.durationMetric,
+      failures: check(v, r, ac, client),
+    }
+    if (execArgv.length > 0) {
+      writeFileSync(
+        `${PROFILE_DIR}${v.id.replaceAll('/', '_')}-${server.pid}.json`,
+        JSON.stringify({
+          variant: v.id,
+          pid: server.pid,
+          requestsMeasured: r.requests,
+          // The profile covers warm-up too; the last few requests after the window are not counted.
+          requestsTotal: r.requestsTotal,
+        }),
+      )
+    }
+    return run
+  } finally {
+    await server.close()
+  }
+}
+
+/** Every check a run must pass; returns the ones it failed. A check here must be able to fail. */
+function check(v, r, ac, client) {
+  const failures = []
+  const must = (ok, what) => {
+    if (!ok) failures.push(what)
+  }
+  must(r.requests > 0, 'server answered requests')
+  must(
+    ac.errors === 0 && ac.timeouts === 0,
+    `no client errors (${ac.errors} errors, ${ac.timeouts} timeouts)`,
+  )
+  must(ac.non2xx === 0, `every response 2xx (${ac.non2xx} were not)`)
+  if (v.tracer === 'none') return failures
+  must(
+    r.contextChecked > 0 && r.contextMismatch === 0,
+    `handler sees the client's trace id (${r.contextMismatch} of ${r.contextChecked} did not)`,
+  )
+  const t = r.totals
+  if (v.sampled) {
+    must(t.exported > 0, 'spans exported > 0')
+    must(
+      t.serverExported > 0 && t.serverMismatch === 0,
+      `SERVER span continues trace ${client.traceId} parent ${client.parentSpanId} (${t.serverMismatch} of ${t.serverExported} did not; sample ${JSON.stringify(t.sample)})`,
+    )
+    // Requests still in flight at the window edges are the only slack allowed.
+    must(
+      Math.abs(r.serverEnded - r.requests) <= Math.max(1, r.requests * 0.001),
+      `one SERVER span per request (${r.serverEnded} for ${r.requests} requests)`,
+    )
+  } else {
+    must(t.exported === 0, `unsampled requests export nothing (${t.exported} spans)`)
+  }
+  if (v.ours) {
+    must(
+      t.durationCount >= r.requests,
+      `duration metric recorded (${t.durationMetric}: ${t.durationCount} for ${r.requests} requests)`,
+    )
+  }
+  return failures
+}
+
+function machine() {
+  const cpus = os.cpus()
+  return {
+    cpu: `${cpus.length} × ${cpus[0]?.model ?? 'unknown'}`,
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    load: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
+  }
+}
+
+async function main() {
+  const started = new Date()
+  console.log(
+    `tracehop bench: ${variants.length} variants × ${settings.rounds} rounds, ${settings.warmup} s warm-up + ${settings.duration} s measured, ${settings.connections} connections`,
+  )
+  console.log(`machine: ${JSON.stringify(machine())}`)
+  const runs = new Map(variants.map((v) => [v.id, []]))
+  const failures = []
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const v of variants) {
+      let run
+      try {
+        run = await runOnce(v)
+      } catch (error) {
+        run = { failures: [`run failed: ${error.message}`] }
+      }
+      runs.get(v.id).push(run)
+      for (const f of run.failures) failures.push(`${v.id} round ${round}: ${f}`)
+      const line =
+        run.rps === undefined
+          ? 'FAILED'
+          : `${run.rps.toFixed(0)} req/s, ${run.cpu.toFixed(1)} µs/req, p99 ${run.p99} ms, ${run.spans.toFixed(2)} spans/req`
+      console.log(
+        `[${round}/${settings.rounds}] ${v.id.padEnd(36)} ${line}${run.failures.length ? `  ✗ ${run.failures.join('; ')}` : ''}`,
+      )
+    }
+  }
+
+  if (selfTest) {
+    // Each broken tracer must fail, and fail the very check it was built to break.
+    let ok = true
+    for (const v of variants) {
+      const caught = runs.get(v.id).every((r) => r.failures.some((f) => f.startsWith(v.broken)))
+      console.log(`${caught ? 'caught ' : 'MISSED '} ${v.label}: expected "${v.broken}" to fail`)
+      ok &&= caught
+    }
+    process.exitCode = ok ? 0 : 1
+    return
+  }
+
+  const medians = variants.map((v) => {
+    const ok = runs.get(v.id).filter((r) => r.rps !== undefined)
+    const pick = (key) => median(ok.map((r) => r[key]))
+    return {
+      ...v,
+      rounds: ok.length,
+      rps: pick('rps'),
+      cpu: pick('cpu'),
+      p50: pick('p50'),
+      p99: pick('p99'),
+      rss: pick('rss'),
+      spans: pick('spans'),
+      sample: ok.find((r) => r.sample)?.sample,
+      durationMetric: ok.find((r) => r.durationMetric)?.durationMetric,
+      failed: runs.get(v.id).some((r) => r.failures.length > 0),
+    }
+  })
+  const report = formatTable(medians, FRAMEWORKS)
+  console.log(`\n${report.table}\n`)
+  console.log(report.targets.map((t) => `${t.pass ? 'PASS' : 'MISS'}  ${t.text}`).join('\n'))
+
+  if (jsonOut) {
+    writeFileSync(
+      jsonOut,
+      JSON.stringify(
+        { started, settings, machine: machine(), medians, runs: Object.fromEntries(runs), report },
+        null,
+        2,
+      ),
+    )
+  }
+  if (failures.length > 0) {
+    console.error(`\n${failures.length} check(s) failed:\n  ${failures.join('\n  ')}`)
+    process.exitCode = 1
+  } else if (strict && report.targets.some((t) => !t.pass)) {
+    console.error('\nA target was missed (--strict).')
+    process.exitCode = 1
+  }
+}
+
+await main()

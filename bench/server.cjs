@@ -1,0 +1,181 @@
+'use strict'
+// One variant of the bench app in its own process, driven by the harness over IPC.
+// CommonJS on purpose: @opentelemetry/instrumentation-http and -express patch modules through
+// require hooks, so they must be registered before node:http and the framework are required,
+// exactly as a user's `--require ./tracing.js` would do.
+//
+// argv[2]: JSON { framework, tracer, layers, traceId, parentSpanId }
+
+const config = JSON.parse(process.argv[2])
+const { framework, tracer, layers } = config
+const traced = tracer !== 'none'
+
+function fail(message) {
+  if (process.send) process.send({ type: 'error', message })
+  else console.error(message)
+  process.exit(1)
+}
+
+/** Loads one export of a built tracehop package, with a message that says what is missing. */
+function tracehop(pkg, name) {
+  let mod
+  try {
+    mod = require(pkg)
+  } catch (error) {
+    fail(`${pkg} cannot be loaded (${error.message}); run \`pnpm -r build\``)
+  }
+  if (typeof mod[name] !== 'function' && typeof mod[name] !== 'object') {
+    fail(`${pkg} has no \`${name}\` export yet; is the package built (\`pnpm -r build\`)?`)
+  }
+  return mod[name]
+}
+
+const sdk = traced
+  ? require('./lib/sdk.cjs').setupTracing({
+      traceId: config.traceId,
+      parentSpanId: config.parentSpanId,
+    })
+  : undefined
+
+// Instrumentations first (they patch on require), then anything that loads http or a framework.
+const instrumentations = []
+if (['otel', 'fastify-otel-http', 'otel-http'].includes(tracer)) {
+  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http')
+  instrumentations.push(new HttpInstrumentation())
+}
+if (tracer === 'otel' && framework === 'express') {
+  const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express')
+  instrumentations.push(new ExpressInstrumentation())
+}
+if (tracer === 'fastify-otel' || tracer === 'fastify-otel-http') {
+  const { FastifyOtelInstrumentation } = require('@fastify/otel')
+  instrumentations.push(new FastifyOtelInstrumentation({ registerOnInitialization: true }))
+}
+if (instrumentations.length > 0) {
+  const { registerInstrumentations } = require('@opentelemetry/instrumentation')
+  registerInstrumentations({ instrumentations })
+}
+
+const http = require('node:http')
+const { createProbe } = require('./lib/common.cjs')
+const probe = createProbe(sdk?.api, config.traceId)
+
+/** Tracers that are wrong on purpose, so `--self-test` can prove the checks catch them. */
+function brokenHandler(handler) {
+  const api = sdk.api
+  const tr = api.trace.getTracer('bench-broken')
+  if (tracer === 'noop') return handler
+  return function broken(req, res) {
+    // 'orphan' ignores the incoming context; 'double' opens two SERVER spans per request.
+    const parent =
+      tracer === 'orphan'
+        ? api.ROOT_CONTEXT
+        : api.propagation.extract(api.ROOT_CONTEXT, req.headers)
+    const span = tr.startSpan('GET', { kind: api.SpanKind.SERVER }, parent)
+    const spans = [span]
+    if (tracer === 'double') {
+      spans.push(tr.startSpan('GET', { kind: api.SpanKind.SERVER }, parent))
+    }
+    res.on('finish', () => {
+      for (const s of spans) s.end()
+    })
+    return api.context.with(api.trace.setSpan(parent, span), handler, undefined, req, res)
+  }
+}
+
+async function listen() {
+  if (framework === 'express') {
+    const first = tracer === 'tracehop' ? [tracehop('@tracehop/express', 'traceMiddleware')()] : []
+    const app = require('./apps/express.cjs').createApp({ probe, layers, first })
+    const server = http.createServer(app)
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return server
+  }
+  if (framework === 'fastify') {
+    const first =
+      tracer === 'tracehop' ? [[tracehop('@tracehop/fastify', 'tracingPlugin'), {}]] : []
+    const app = await require('./apps/fastify.cjs').createApp({ probe, layers, first })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    return app.server
+  }
+  if (framework === 'http') {
+    const { createHandler } = require('./apps/node-http.cjs')
+    let handler
+    if (tracer === 'tracehop') {
+      const traceHandler = tracehop('@tracehop/core', 'traceHandler')
+      const getRequestTrace = tracehop('@tracehop/core', 'getRequestTrace')
+      const onRoute = (req, route) => getRequestTrace(req)?.setRoute(route)
+      handler = traceHandler(createHandler({ probe, onRoute }), {})
+    } else if (['noop', 'orphan', 'double'].includes(tracer)) {
+      handler = brokenHandler(createHandler({ probe }))
+    } else {
+      handler = createHandler({ probe })
+    }
+    const server = http.createServer(handler)
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return server
+  }
+  return fail(`unknown framework ${framework}`)
+}
+
+let window
+
+async function onMessage(message) {
+  if (message.type === 'start') {
+    window = {
+      cpu: process.cpuUsage(),
+      time: process.hrtime.bigint(),
+      requests: probe.requests,
+      contextChecked: probe.contextChecked,
+      contextMismatch: probe.contextMismatch,
+      spans: sdk?.counters(),
+    }
+    process.send({ type: 'started' })
+  } else if (message.type === 'stop') {
+    const cpu = process.cpuUsage(window.cpu)
+    const seconds = Number(process.hrtime.bigint() - window.time) / 1e9
+    const spans = sdk?.counters()
+    const result = {
+      seconds,
+      cpuMicros: cpu.user + cpu.system,
+      requests: probe.requests - window.requests,
+      requestsTotal: probe.requests,
+      contextChecked: probe.contextChecked - window.contextChecked,
+      contextMismatch: probe.contextMismatch - window.contextMismatch,
+      rss: process.memoryUsage.rss(),
+    }
+    if (sdk) {
+      result.started = spans.started - window.spans.started
+      result.serverEnded = spans.serverEnded - window.spans.serverEnded
+      result.totals = await sdk.snapshot()
+    }
+    process.send({ type: 'stopped', result })
+  } else if (message.type === 'sample') {
+    // For the soak: memory after a full collection, and every span counter after a flush.
+    if (message.gc && typeof globalThis.gc === 'function') globalThis.gc()
+    const memory = process.memoryUsage()
+    process.send({
+      type: 'sampled',
+      result: {
+        rss: memory.rss,
+        heapUsed: memory.heapUsed,
+        requests: probe.requests,
+        aborted: probe.aborted,
+        totals: sdk ? await sdk.snapshot() : undefined,
+      },
+    })
+  } else if (message.type === 'exit') {
+    process.exit(0)
+  }
+}
+
+listen().then(
+  (server) => {
+    server.keepAliveTimeout = 30_000
+    process.on('message', (message) => {
+      onMessage(message).catch((error) => fail(error.stack))
+    })
+    process.send({ type: 'ready', port: server.address().port, pid: process.pid })
+  },
+  (error) => fail(error.stack),
+)
