@@ -1,0 +1,246 @@
+import { context, diag, trace as traceApi, type Context } from '@opentelemetry/api'
+import type { RequestTrace } from '@tracehop/core'
+import { OWNER } from './constants.js'
+import type { AppLike, ErrorMethod, Layer, RequestMethod, RouteLike, StackOwner } from './layers.js'
+import { describeMount, joinRoute, mountTemplate, routePath } from './route-template.js'
+
+// Re-anchoring. Express looks each layer's `handle_request`/`handle_error` (Express 4) or
+// `handleRequest`/`handleError` (Express 5) up on the layer object when it runs it. tracehop sets
+// those as own properties of the layers of the app it runs in (and, lazily, of nested routers and
+// routes when they are first entered), pointing to one shared function that re-enters the
+// request's context and then calls the original method. The layer keeps its `handle`, so Express's
+// arity checks (4 arguments = error handler), `layer.name` and route listing tools see the user's
+// function unchanged. Nothing in the `express` module is touched: other apps in the process, and
+// layers of apps tracehop never runs in, are left as they are. Marks use `Symbol.for` so that two
+// loaded copies of this package (ESM and CJS) never wrap the same layer twice.
+
+const kOwner = Symbol.for('tracehop.express.owner')
+const kOriginal = Symbol.for('tracehop.express.original')
+const kAnchoredLength = Symbol.for('tracehop.express.anchored-length')
+const kReported = Symbol.for('tracehop.express.reported')
+const kInRoute = Symbol.for('tracehop.express.in-route')
+/** Per-request state of the Express adapter (shared by every loaded copy). */
+export const kState = Symbol.for('tracehop.express.state')
+
+interface Originals {
+  readonly request: RequestMethod
+  readonly error: ErrorMethod
+}
+
+interface AnchoredLayer extends Layer {
+  [kOwner]?: Owner
+  [kOriginal]?: Originals
+  [kReported]?: true
+  // a handler inside a route (`app.get(path, a, b)`), not a layer of a router
+  [kInRoute]?: boolean
+}
+
+type Owner = StackOwner & { [kAnchoredLength]?: number }
+
+// Placeholder owner for a mount whose router is only known once one of its layers runs
+// (a mounted sub-app, and the router the trace middleware itself sits in).
+const PENDING: unique symbol = Symbol('tracehop.express.pending')
+
+/** What the adapter keeps on each traced request. */
+export class RequestState {
+  /** Routers entered by this request, outermost first, with the template prefix of each. */
+  readonly routers: (object | typeof PENDING)[]
+  readonly prefixes: (string | undefined)[]
+  /** The route template of the route layer last entered (for the layers inside that route). */
+  routeTemplate: string | undefined = undefined
+  previous: AnchoredLayer | undefined = undefined
+  previousPrefix: string | undefined = undefined
+  /** The error traceErrors() last recorded, so that a second traceErrors() does not repeat it. */
+  recordedError: unknown = undefined
+
+  constructor(
+    readonly trace: RequestTrace,
+    readonly diagnostics: boolean,
+    basePrefix: string,
+  ) {
+    this.routers = [PENDING]
+    this.prefixes = [basePrefix]
+  }
+}
+
+interface StatefulRequest {
+  [kState]?: RequestState
+  app?: AppLike
+}
+
+/** The router of an Express 4 (`app._router`) or Express 5 (`app.router`) application. */
+export function routerOf(app: AppLike | undefined): StackOwner | undefined {
+  if (app === undefined || app === null) return undefined
+  let router = app._router
+  if (router === undefined) {
+    try {
+      router = app.router
+    } catch {
+      return undefined // Express 4's `app.router` is a getter that throws
+    }
+  }
+  return router !== undefined && router !== null && Array.isArray(router.stack) ? router : undefined
+}
+
+/** Anchors every not yet anchored layer of a router's or a route's stack. */
+export function anchorStack(owner: Owner, inRoute = false): void {
+  const stack = owner.stack
+  if (owner[kAnchoredLength] === stack.length) return
+  for (let i = 0; i < stack.length; i++) {
+    const layer = stack[i] as AnchoredLayer | undefined
+    if (layer !== undefined && layer[kOwner] === undefined) anchorLayer(layer, owner, inRoute)
+  }
+  owner[kAnchoredLength] = stack.length
+}
+
+function anchorLayer(layer: AnchoredLayer, owner: Owner, inRoute: boolean): void {
+  if (typeof layer.handleRequest === 'function' && typeof layer.handleError === 'function') {
+    layer[kOriginal] = { request: layer.handleRequest, error: layer.handleError }
+    layer.handleRequest = anchoredRequest
+    layer.handleError = anchoredError
+  } else if (
+    typeof layer.handle_request === 'function' &&
+    typeof layer.handle_error === 'function'
+  ) {
+    layer[kOriginal] = { request: layer.handle_request, error: layer.handle_error }
+    layer.handle_request = anchoredRequest
+    layer.handle_error = anchoredError
+  } else {
+    return // not a layer this package knows: leave it alone
+  }
+  layer[kOwner] = owner
+  layer[kInRoute] = inRoute
+}
+
+function isRouter(handle: unknown): handle is Owner {
+  return typeof handle === 'function' && Array.isArray((handle as Partial<StackOwner>).stack)
+}
+
+function anchoredRequest(this: AnchoredLayer, req: unknown, res: unknown, next: unknown): unknown {
+  const original = this[kOriginal]!.request
+  const state = (req as StatefulRequest)[kState]
+  // a layer Express skips (an error handler on the request path) needs no context
+  if (state === undefined || this.handle.length > 3) return original.call(this, req, res, next)
+  const ctx = enter(this, req as StatefulRequest, state)
+  const result =
+    context.active() === ctx
+      ? original.call(this, req, res, next)
+      : context.with(ctx, original, this, req, res, next)
+  // A mounted sub-app runs its own router: anchor it as soon as it is known, so the layers
+  // it runs after this synchronous part (where context gets lost) are re-anchored too.
+  if (this.name === 'mounted_app') {
+    const router = routerOf((req as StatefulRequest).app)
+    if (router !== undefined) anchorStack(router)
+  }
+  return result
+}
+
+function anchoredError(
+  this: AnchoredLayer,
+  error: unknown,
+  req: unknown,
+  res: unknown,
+  next: unknown,
+): unknown {
+  const original = this[kOriginal]!.error
+  const state = (req as StatefulRequest)[kState]
+  if (state === undefined || this.handle.length !== 4)
+    return original.call(this, error, req, res, next)
+  const ctx = enter(this, req as StatefulRequest, state)
+  return context.active() === ctx
+    ? original.call(this, error, req, res, next)
+    : context.with(ctx, original, this, error, req, res, next)
+}
+
+/** The template prefix of `owner` for this request, dropping routers the request has left. */
+function prefixOf(state: RequestState, owner: object): string | undefined {
+  const { routers, prefixes } = state
+  for (let i = routers.length - 1; i >= 0; i--) {
+    if (routers[i] === owner) {
+      if (i < routers.length - 1) {
+        routers.length = i + 1
+        prefixes.length = i + 1
+      }
+      return prefixes[i]
+    }
+  }
+  // The first layer that runs inside a mount whose router was not known yet claims it.
+  const top = routers.length - 1
+  if (routers[top] === PENDING) {
+    routers[top] = owner
+    return prefixes[top]
+  }
+  return undefined
+}
+
+/** Bookkeeping at layer entry: route template, nested anchoring, diagnostics. Returns the context to run in. */
+function enter(layer: AnchoredLayer, req: StatefulRequest, state: RequestState): Context {
+  const owner = layer[kOwner]!
+  let prefix: string | undefined
+  if (layer[kInRoute] !== true) {
+    prefix = prefixOf(state, owner)
+    const route = layer.route
+    if (route !== undefined) {
+      anchorStack(route as RouteLike & Owner, true)
+      const path = routePath(layer, req)
+      const template =
+        prefix === undefined || path === undefined ? undefined : joinRoute(prefix, path)
+      state.routeTemplate = template
+      if (template !== undefined) state.trace.setRoute(template)
+    } else if (isRouter(layer.handle)) {
+      anchorStack(layer.handle)
+      state.routers.push(layer.handle)
+      state.prefixes.push(prefix === undefined ? undefined : joinMount(prefix, layer, req))
+    } else if (layer.name === 'mounted_app') {
+      state.routers.push(PENDING)
+      state.prefixes.push(prefix === undefined ? undefined : joinMount(prefix, layer, req))
+    }
+  } else {
+    prefix = state.routeTemplate
+  }
+
+  const ctx = state.trace.context
+  if (state.diagnostics && layer[kReported] === undefined) {
+    const active = context.active()
+    if (active !== ctx && !sameTrace(active, state.trace)) reportLostContext(layer, prefix, state)
+  }
+  state.previous = layer
+  state.previousPrefix = prefix
+  return ctx
+}
+
+function joinMount(prefix: string, layer: Layer, req: object): string | undefined {
+  const own = mountTemplate(layer, req)
+  return own === undefined ? undefined : prefix + own
+}
+
+function sameTrace(active: Context, requestTrace: RequestTrace): boolean {
+  const span = traceApi.getSpan(active)
+  return (
+    span !== undefined && span.spanContext().traceId === requestTrace.span.spanContext().traceId
+  )
+}
+
+function label(layer: AnchoredLayer, prefix: string | undefined): string {
+  const where =
+    layer[kInRoute] === true
+      ? (prefix ?? '?')
+      : joinRoute(prefix ?? '', describeMount(layer)) || '/'
+  return `"${layer.name}" (${where})`
+}
+
+function reportLostContext(
+  layer: AnchoredLayer,
+  prefix: string | undefined,
+  state: RequestState,
+): void {
+  layer[kReported] = true
+  const previous = state.previous
+  const culprit =
+    previous === undefined
+      ? 'the tracehop middleware itself (is something wrapping the app?)'
+      : label(previous, state.previousPrefix)
+  diag.warn(
+    `${OWNER}: layer ${label(layer, prefix)} was entered outside its request's context; the middleware that ran before it, ${culprit}, called next() from a callback that lost AsyncLocalStorage (a callback pool, an emitter or a stream created outside the request). tracehop re-entered the request's context. Reported once per layer.`,
+  )
+}

@@ -1,0 +1,166 @@
+import { context, diag, propagation, trace, type DiagLogger } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core'
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base'
+import type express from 'express'
+import express4 from 'express4'
+import express5 from 'express5'
+import http, { type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { randomBytes } from 'node:crypto'
+
+export type Express = typeof express
+
+/** Express 4 and 5, for `describe.each`. */
+export const EXPRESS_VERSIONS: [string, Express][] = [
+  ['express 4', express4],
+  ['express 5', express5],
+]
+
+/** A local tracer provider with an in-memory exporter, the ALS context manager and W3C propagators. */
+export function setupTracing(): {
+  provider: BasicTracerProvider
+  exporter: InMemorySpanExporter
+  teardown: () => Promise<void>
+} {
+  const exporter = new InMemorySpanExporter()
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const manager = new AsyncLocalStorageContextManager().enable()
+  context.setGlobalContextManager(manager)
+  // what an SDK setup registers: W3C trace context and baggage
+  propagation.setGlobalPropagator(
+    new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    }),
+  )
+  return {
+    provider,
+    exporter,
+    async teardown() {
+      await provider.shutdown()
+      context.disable()
+      trace.disable()
+      propagation.disable()
+      diag.disable()
+    },
+  }
+}
+
+/** Collects diag messages from warn and above. */
+export function captureDiag(): { warnings: string[]; restore: () => void } {
+  const warnings: string[] = []
+  const push = (message: string) => warnings.push(message)
+  const logger: DiagLogger = {
+    error: push,
+    warn: push,
+    info: () => {},
+    debug: () => {},
+    verbose: () => {},
+  }
+  diag.setLogger(logger, { logLevel: 60, suppressOverrideMessage: true })
+  return { warnings, restore: () => diag.disable() }
+}
+
+/** Starts a server for `handler` on 127.0.0.1, port 0. */
+export async function listen(
+  handler: RequestListener,
+): Promise<{ server: Server; url: string; port: number; close: () => Promise<void> }> {
+  const server = http.createServer(handler)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+export interface Reply {
+  status: number
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+/** One request over a real socket; resolves with status, headers and the whole body. */
+export function request(
+  url: string,
+  options: {
+    method?: string
+    headers?: Record<string, string | string[]>
+    body?: string | Buffer
+    agent?: http.Agent
+  } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers, agent: options.agent },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        )
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}
+
+/** A fresh W3C traceparent with a random trace id and parent id. */
+export function newTraceparent(): { traceparent: string; traceId: string; parentId: string } {
+  const traceId = randomBytes(16).toString('hex')
+  const parentId = randomBytes(8).toString('hex')
+  return { traceparent: `00-${traceId}-${parentId}-01`, traceId, parentId }
+}
+
+/** The trace id and span id the active context holds, as a handler or middleware sees it. */
+export function activeIds(): { traceId: string; spanId: string } | undefined {
+  const span = trace.getSpan(context.active())
+  if (span === undefined) return undefined
+  const { traceId, spanId } = span.spanContext()
+  return { traceId, spanId }
+}
+
+/** SERVER spans the exporter holds. */
+export function serverSpans(exporter: InMemorySpanExporter): ReadableSpan[] {
+  return exporter.getFinishedSpans().filter((span) => span.kind === 1)
+}
+
+/** Waits until `check` passes, polling; fails after `timeoutMs`. */
+export async function eventually(check: () => void, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now()
+  for (;;) {
+    try {
+      check()
+      return
+    } catch (error) {
+      if (Date.now() - started > timeoutMs) throw error
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

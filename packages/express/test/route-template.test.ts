@@ -1,0 +1,170 @@
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import { traceErrors, traceMiddleware } from '@tracehop/express'
+import type { Request, Response } from 'express'
+import { EXPRESS_VERSIONS, eventually, listen, request, serverSpans, setupTracing } from './helpers.js'
+
+const tracing = setupTracing()
+afterEach(() => tracing.exporter.reset())
+afterAll(() => tracing.teardown())
+
+const ok = (_req: Request, res: Response) => {
+  res.send('ok')
+}
+
+describe.each(EXPRESS_VERSIONS)('route templates (%s)', (_label, express) => {
+  async function spanFor(
+    build: (app: ReturnType<typeof express>) => void,
+    path: string,
+    method = 'GET',
+  ): Promise<ReadableSpan> {
+    tracing.exporter.reset()
+    const app = express()
+    app.use(traceMiddleware({ tracerProvider: tracing.provider, metrics: false }))
+    build(app)
+    app.use(traceErrors())
+    const server = await listen(app)
+    try {
+      await request(server.url + path, { method })
+    } finally {
+      await server.close()
+    }
+    await eventually(() => expect(serverSpans(tracing.exporter)).toHaveLength(1))
+    return serverSpans(tracing.exporter)[0]!
+  }
+
+  it('names a top-level route by its template', async () => {
+    const span = await spanFor((app) => app.get('/orders/:id', ok), '/orders/42')
+    expect(span.name).toBe('GET /orders/:id')
+    expect(span.attributes['http.route']).toBe('/orders/:id')
+  })
+
+  it('joins the mount paths of nested routers', async () => {
+    const span = await spanFor((app) => {
+      const v1 = express.Router()
+      const orders = express.Router()
+      orders.get('/:id', ok)
+      v1.use('/orders', orders)
+      app.use('/api', v1)
+    }, '/api/orders/7')
+    expect(span.name).toBe('GET /api/orders/:id')
+    expect(span.attributes['http.route']).toBe('/api/orders/:id')
+  })
+
+  it('gives a reused router the template of the mount the request went through', async () => {
+    const build = (app: ReturnType<typeof express>) => {
+      const items = express.Router()
+      items.get('/', ok)
+      items.get('/:id', ok)
+      app.use('/books', items)
+      app.use('/films', items)
+    }
+    expect((await spanFor(build, '/films/3')).attributes['http.route']).toBe('/films/:id')
+    expect((await spanFor(build, '/books/3')).attributes['http.route']).toBe('/books/:id')
+    expect((await spanFor(build, '/films/')).attributes['http.route']).toBe('/films')
+    expect((await spanFor(build, '/films')).name).toBe('GET /films')
+  })
+
+  it('is right when a router falls through to a sibling and middleware sit between routers', async () => {
+    const build = (app: ReturnType<typeof express>) => {
+      const a = express.Router()
+      a.use((_req, _res, next) => next())
+      a.get('/only-a', ok)
+      const b = express.Router()
+      b.get('/items/:item', ok)
+      app.use('/api', a)
+      app.use((_req, _res, next) => setTimeout(next, 1))
+      app.use('/api', (_req, _res, next) => next())
+      app.use('/api', b)
+    }
+    const span = await spanFor(build, '/api/items/9')
+    expect(span.name).toBe('GET /api/items/:item')
+  })
+
+  it('takes parameters in mount paths back to their names', async () => {
+    const span = await spanFor((app) => {
+      const posts = express.Router({ mergeParams: true })
+      posts.get('/:postId', ok)
+      // the value equals a literal segment of the mount, which must stay literal
+      app.use('/users/:user/posts', posts)
+    }, '/users/posts/posts/5')
+    expect(span.attributes['http.route']).toBe('/users/:user/posts/:postId')
+  })
+
+  it('keeps the registered spelling of a mount path when routing ignores case', async () => {
+    const span = await spanFor((app) => {
+      const router = express.Router()
+      router.get('/List', ok)
+      app.use('/Api', router)
+    }, '/API/list')
+    expect(span.attributes['http.route']).toBe('/Api/List')
+  })
+
+  it('supports app.route() and router.route()', async () => {
+    const span = await spanFor(
+      (app) => {
+        app.route('/carts/:cart').get(ok).post(ok)
+      },
+      '/carts/1',
+      'POST',
+    )
+    expect(span.name).toBe('POST /carts/:cart')
+    const nested = await spanFor(
+      (app) => {
+        const router = express.Router()
+        router.route('/lines/:line').put(ok)
+        app.use('/carts/:cart', router)
+      },
+      '/carts/1/lines/2',
+      'PUT',
+    )
+    expect(nested.name).toBe('PUT /carts/:cart/lines/:line')
+  })
+
+  it('names the routes of a mounted sub-app from the second request on', async () => {
+    const app = express()
+    app.use(traceMiddleware({ tracerProvider: tracing.provider, metrics: false }))
+    const admin = express()
+    admin.get('/users/:id', ok)
+    app.use('/admin', admin)
+    const server = await listen(app)
+    try {
+      await request(`${server.url}/admin/users/5`)
+      await request(`${server.url}/admin/users/6`)
+    } finally {
+      await server.close()
+    }
+    await eventually(() => expect(serverSpans(tracing.exporter)).toHaveLength(2))
+    const names = serverSpans(tracing.exporter).map((span) => span.name)
+    // the first request runs the sub-app before tracehop can know it (see the caveats)
+    expect(names).toEqual(['GET', 'GET /admin/users/:id'])
+  })
+
+  it('names the first request of a sub-app that registers the middleware too', async () => {
+    const span = await spanFor((app) => {
+      const admin = express()
+      admin.use(traceMiddleware())
+      admin.get('/users/:id', ok)
+      app.use('/admin', admin)
+    }, '/admin/users/5')
+    expect(span.name).toBe('GET /admin/users/:id')
+  })
+
+  it('uses the method alone and no http.route on a 404', async () => {
+    const span = await spanFor((app) => {
+      const router = express.Router()
+      router.get('/x', ok)
+      app.use('/api', router)
+    }, '/api/nothing')
+    expect(span.name).toBe('GET')
+    expect(span.attributes['http.route']).toBeUndefined()
+    expect(span.attributes['http.response.status_code']).toBe(404)
+  })
+
+  it('keeps the route of the handler that answered when an earlier route passes with next()', async () => {
+    const span = await spanFor((app) => {
+      app.get('/files/:name', (_req, _res, next) => next())
+      app.get('/files/readme', ok)
+    }, '/files/readme')
+    expect(span.attributes['http.route']).toBe('/files/readme')
+  })
+})
