@@ -9,7 +9,8 @@
 //   --warmup S     BENCH_WARMUP       warm-up seconds per run, not measured (3)
 //   --rounds N     BENCH_ROUNDS       rounds, each runs every variant once (3)
 //   --connections N BENCH_CONNECTIONS autocannon connections (50)
-//   --only a,b     BENCH_ONLY         variants whose id contains any of these (e.g. express,http/)
+//   --only a,b     BENCH_ONLY         variants matching any selector: id segments, e.g. `http`,
+//                                     `express/tracehop`, `unsampled`, `20-layers`, `none`
 //   --json FILE    BENCH_JSON         also write every run and the medians as JSON
 //   --profile ID   BENCH_PROFILE      run the variants matching ID under --cpu-prof (into $TMPDIR/tracehop-bench-profiles)
 //   --strict       BENCH_STRICT=1     a missed target also exits non-zero
@@ -90,9 +91,15 @@ function allVariants() {
   return list
 }
 
+/** `express/tracehop` selects every variant whose id has both segments (its unsampled and 20-layer rows too). */
+function matches(id, selector) {
+  const segments = id.split('/')
+  return selector.split('/').every((part) => segments.includes(part))
+}
+
 const variants = selfTest
   ? ['noop', 'orphan', 'double'].map((tracer) => variant('http', tracer))
-  : allVariants().filter((v) => only.length === 0 || only.some((s) => v.id.includes(s)))
+  : allVariants().filter((v) => only.length === 0 || only.some((s) => matches(v.id, s)))
 if (variants.length === 0) throw new Error(`no variant matches --only ${only.join(',')}`)
 
 /** One measured run: fresh process, warm-up, measured window, checks. */

@@ -30,6 +30,10 @@ function tracehop(pkg, name) {
   return mod[name]
 }
 
+if (traced && !/^[0-9a-f]{16,32}$/.test(config.traceId ?? '')) {
+  fail(`the expected trace id (or its first half) is required, got ${config.traceId}`)
+}
+
 const sdk = traced
   ? require('./lib/sdk.cjs').setupTracing({
       traceId: config.traceId,
@@ -103,8 +107,8 @@ async function listen() {
     let handler
     if (tracer === 'tracehop') {
       const traceHandler = tracehop('@tracehop/core', 'traceHandler')
-      const getRequestTrace = tracehop('@tracehop/core', 'getRequestTrace')
-      const onRoute = (req, route) => getRequestTrace(req)?.setRoute(route)
+      const tryGetRequestTrace = tracehop('@tracehop/core', 'tryGetRequestTrace')
+      const onRoute = (req, route) => tryGetRequestTrace(req)?.setRoute(route)
       handler = traceHandler(createHandler({ probe, onRoute }), {})
     } else if (['noop', 'orphan', 'double'].includes(tracer)) {
       handler = brokenHandler(createHandler({ probe }))
@@ -168,6 +172,9 @@ async function onMessage(message) {
     process.exit(0)
   }
 }
+
+// The harness went away (interrupted): nothing left to report to.
+process.on('disconnect', () => process.exit(0))
 
 listen().then(
   (server) => {

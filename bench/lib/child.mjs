@@ -48,6 +48,7 @@ export function startServer(config, { execArgv = [] } = {}) {
       waiter.resolve(message)
     }
   })
+  child.on('error', (error) => failAll(error))
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       failAll(new Error(`server exited early (code ${code}, signal ${signal})`))
@@ -61,11 +62,12 @@ export function startServer(config, { execArgv = [] } = {}) {
     pid: ready.pid,
     async ask(type, extra = {}) {
       const reply = expect(replies[type])
+      if (!child.connected) throw failure ?? new Error('server is gone')
       child.send({ type, ...extra })
       return (await reply).result
     },
     async close() {
-      if (child.exitCode === null && child.signalCode === null) {
+      if (child.exitCode === null && child.signalCode === null && child.connected) {
         child.send({ type: 'exit' })
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
         await exited
