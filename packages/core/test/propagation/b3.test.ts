@@ -16,7 +16,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
-import { B3Propagator } from '@tracehop/core'
+import { B3Propagator } from '../../src/index.js'
 import { OUTGOING_CALLS, startHarness } from './harness.js'
 
 const TRACE_ID = '80f198ee56343ba864fe8b2a57d3eff7'

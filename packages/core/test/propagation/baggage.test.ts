@@ -9,7 +9,7 @@ import {
   type Context,
 } from '@opentelemetry/api'
 import { suppressTracing } from '@opentelemetry/core'
-import { W3CBaggagePropagator } from '@tracehop/core'
+import { W3CBaggagePropagator } from '../../src/index.js'
 
 const propagator = new W3CBaggagePropagator()
 

@@ -8,7 +8,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
-import { TraceContextPropagator } from '@tracehop/core'
+import { TraceContextPropagator } from '../../src/index.js'
 import {
   OUTGOING_CALLS,
   splitTraceparent,

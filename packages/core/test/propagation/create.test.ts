@@ -23,7 +23,7 @@ import {
   JaegerPropagator,
   TraceContextPropagator,
   W3CBaggagePropagator,
-} from '@tracehop/core'
+} from '../../src/index.js'
 import { OUTGOING_CALLS, splitTraceparent, startHarness } from './harness.js'
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'

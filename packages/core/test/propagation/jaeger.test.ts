@@ -16,7 +16,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
-import { JaegerPropagator } from '@tracehop/core'
+import { JaegerPropagator } from '../../src/index.js'
 import { OUTGOING_CALLS, startHarness } from './harness.js'
 
 const TRACE_ID = 'd4cda95b652f4a1592b449d5929fda1b'

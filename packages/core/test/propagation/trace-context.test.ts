@@ -13,7 +13,7 @@ import {
 } from '@opentelemetry/api'
 import { suppressTracing } from '@opentelemetry/core'
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base'
-import { parseTraceparent, TraceContextPropagator, W3CTraceState } from '@tracehop/core'
+import { parseTraceparent, TraceContextPropagator, W3CTraceState } from '../../src/index.js'
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
 const SPAN_ID = '00f067aa0ba902b7'

@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api'
-import { isValidTraceStateKey, isValidTraceStateValue, W3CTraceState } from '@tracehop/core'
+import { isValidTraceStateKey, isValidTraceStateValue, W3CTraceState } from '../../src/index.js'
 
 function entriesOf(state: W3CTraceState | undefined): Array<[string, string]> | undefined {
   return state === undefined ? undefined : [...state.entries()]
