@@ -173,7 +173,10 @@ function check(v, r, ac, client) {
     ac.errors === 0 && ac.timeouts === 0,
     `no client errors (${ac.errors} errors, ${ac.timeouts} timeouts)`,
   )
-  must(ac.non2xx === 0, `every response 2xx (${ac.non2xx} were not)`)
+  const statuses = Object.entries(ac.statusCodeStats ?? {})
+    .map(([code, { count }]) => `${count}× ${code}`)
+    .join(', ')
+  must(ac.non2xx === 0, `every response 2xx (${ac.non2xx} were not: ${statuses})`)
   if (v.tracer === 'none') return failures
   must(
     r.contextChecked > 0 && r.contextMismatch === 0,

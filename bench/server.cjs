@@ -175,6 +175,7 @@ async function onMessage(message) {
 
 // The harness went away (interrupted): nothing left to report to.
 process.on('disconnect', () => process.exit(0))
+process.on('error', () => process.exit(0))
 
 listen().then(
   (server) => {

@@ -61,8 +61,8 @@ export function startServer(config, { execArgv = [] } = {}) {
     port: ready.port,
     pid: ready.pid,
     async ask(type, extra = {}) {
-      const reply = expect(replies[type])
       if (!child.connected) throw failure ?? new Error('server is gone')
+      const reply = expect(replies[type])
       child.send({ type, ...extra })
       return (await reply).result
     },
