@@ -10,6 +10,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
   type ReadableSpan,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import type express from 'express'
 import express4 from 'express4'
@@ -27,13 +28,15 @@ export const EXPRESS_VERSIONS: [string, Express][] = [
 ]
 
 /** A local tracer provider with an in-memory exporter, the ALS context manager and W3C propagators. */
-export function setupTracing(): {
+export function setupTracing(extra: SpanProcessor[] = []): {
   provider: BasicTracerProvider
   exporter: InMemorySpanExporter
   teardown: () => Promise<void>
 } {
   const exporter = new InMemorySpanExporter()
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter), ...extra],
+  })
   const manager = new AsyncLocalStorageContextManager().enable()
   context.setGlobalContextManager(manager)
   // what an SDK setup registers: W3C trace context and baggage
@@ -163,4 +166,31 @@ export async function eventually(check: () => void, timeoutMs = 10_000): Promise
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Counts SERVER spans started and ended, and how often each span id ended. */
+export class CountingProcessor implements SpanProcessor {
+  started = 0
+  ended = 0
+  readonly endings = new Map<string, number>()
+  onStart(span: { kind: number }): void {
+    if (span.kind === 1) this.started++
+  }
+  onEnd(span: ReadableSpan): void {
+    if (span.kind !== 1) return
+    this.ended++
+    const id = span.spanContext().spanId
+    this.endings.set(id, (this.endings.get(id) ?? 0) + 1)
+  }
+  reset(): void {
+    this.started = 0
+    this.ended = 0
+    this.endings.clear()
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve()
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve()
+  }
 }

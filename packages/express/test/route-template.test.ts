@@ -1,7 +1,14 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { traceErrors, traceMiddleware } from '@tracehop/express'
 import type { Request, Response } from 'express'
-import { EXPRESS_VERSIONS, eventually, listen, request, serverSpans, setupTracing } from './helpers.js'
+import {
+  EXPRESS_VERSIONS,
+  eventually,
+  listen,
+  request,
+  serverSpans,
+  setupTracing,
+} from './helpers.js'
 
 const tracing = setupTracing()
 afterEach(() => tracing.exporter.reset())
