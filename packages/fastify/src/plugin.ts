@@ -1,0 +1,259 @@
+import { context } from '@opentelemetry/api'
+import { createRequestLifecycle, type RequestLifecycle } from '@tracehop/core'
+import type {
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  RouteOptions,
+} from 'fastify'
+import fp from 'fastify-plugin'
+import { normalizePluginOptions, routeOptions as mergeRouteOptions } from './options.js'
+import { kTrace, TracedRequestTracing, UNTRACED, type HookSite } from './request-tracing.js'
+import type { TracingPluginOptions } from './types.js'
+import {
+  functionName,
+  hookSite,
+  isWrapped,
+  PACKAGE,
+  REQUEST_HOOKS,
+  withRequestContext,
+  wrapHookValue,
+  type AnyFunction,
+} from './wrap.js'
+
+/** One set of options made ready: the engine and what the adapter itself does per request. */
+interface Settings {
+  readonly lifecycle: RequestLifecycle
+  readonly logCorrelation: boolean
+}
+
+function makeSettings(options: TracingPluginOptions | undefined): Settings {
+  const normalized = normalizePluginOptions(options)
+  return {
+    lifecycle: createRequestLifecycle(normalized.trace, PACKAGE),
+    logCorrelation: normalized.logCorrelation,
+  }
+}
+
+const START_SITE: HookSite = {
+  kind: 'start',
+  label: `${PACKAGE} onRequest hook`,
+  checked: false,
+  reported: true,
+}
+
+// The route options that hold functions receiving the request, besides the lifecycle hooks.
+const ROUTE_HOOKS = [...REQUEST_HOOKS]
+
+// Hook wrappers are cached per hook kind, so a function used for many routes is wrapped once.
+const hookWrappers = new Map<string, WeakMap<AnyFunction, AnyFunction>>()
+
+function wrapHook(kind: string, fn: AnyFunction): AnyFunction {
+  if (isWrapped(fn)) return fn
+  let cache = hookWrappers.get(kind)
+  if (cache === undefined) {
+    cache = new WeakMap()
+    hookWrappers.set(kind, cache)
+  }
+  let wrapped = cache.get(fn)
+  if (wrapped === undefined) {
+    wrapped = withRequestContext(fn, hookSite(kind, `${kind} hook "${functionName(fn)}"`), 0)
+    cache.set(fn, wrapped)
+  }
+  return wrapped
+}
+
+function wrapErrorHandler(fn: AnyFunction): AnyFunction {
+  return withRequestContext(fn, hookSite('errorHandler', `error handler "${functionName(fn)}"`), 1)
+}
+
+function methodsOf(method: RouteOptions['method']): string {
+  return Array.isArray(method) ? method.join(',') : String(method)
+}
+
+/**
+ * Keeps a route option wrapped whatever later `onRoute` hooks do with it: plugins registered after
+ * tracehop (rate limiters, auth) push their own route-level hooks in `onRoute`, and Fastify reads
+ * the option after every `onRoute` hook has run.
+ */
+function keepWrapped(target: object, key: string, wrap: (value: unknown) => unknown): void {
+  let value = (target as Record<string, unknown>)[key]
+  if (Array.isArray(value)) value = value.slice()
+  Object.defineProperty(target, key, {
+    configurable: true,
+    enumerable: true,
+    get: () => (value = wrap(value)),
+    set: (next: unknown) => {
+      value = Array.isArray(next) ? next.slice() : next
+    },
+  })
+}
+
+const plugin: FastifyPluginCallback<TracingPluginOptions> = (instance, options, done) => {
+  const settings = makeSettings(options)
+  const routeSettings = new WeakMap<object, Settings>()
+
+  function settingsFor(request: FastifyRequest): Settings | undefined {
+    const tracing = request.routeOptions.config?.tracing
+    if (tracing === false) return undefined
+    if (tracing === undefined || tracing === null) return settings
+    return routeSettings.get(tracing) ?? settings
+  }
+
+  function onRequest(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    next: HookHandlerDoneFunction,
+  ): void {
+    const route = request.routeOptions
+    const chosen = settingsFor(request)
+    const requestTrace = chosen?.lifecycle.start(request.raw, reply.raw, route.url)
+    if (chosen === undefined || requestTrace === undefined) {
+      request.tracing = UNTRACED
+      next()
+      return
+    }
+    request.tracing = new TracedRequestTracing(
+      requestTrace,
+      chosen.lifecycle.diagnostics,
+      START_SITE,
+    )
+    if (chosen.logCorrelation) {
+      const spanContext = requestTrace.span.spanContext()
+      const log = request.log.child({ trace_id: spanContext.traceId, span_id: spanContext.spanId })
+      request.log = log
+      reply.log = log
+    }
+    context.with(requestTrace.context, next)
+  }
+
+  function onError(
+    request: FastifyRequest,
+    _reply: FastifyReply,
+    error: unknown,
+    next: () => void,
+  ): void {
+    const tracing = request.tracing
+    if (tracing instanceof TracedRequestTracing) tracing[kTrace].recordError(error)
+    next()
+  }
+
+  function onRoute(route: RouteOptions): void {
+    const tracing = route.config?.tracing
+    if (tracing !== undefined && tracing !== false && !routeSettings.has(tracing as object)) {
+      routeSettings.set(
+        tracing as object,
+        makeSettings(mergeRouteOptions(options, tracing, route.url)),
+      )
+    }
+    const label = `the handler of ${methodsOf(route.method)} ${route.url}`
+    let handlerSite: HookSite | undefined
+    keepWrapped(route, 'handler', (value) => {
+      if (typeof value !== 'function' || isWrapped(value)) return value
+      handlerSite ??= hookSite('handler', label)
+      return withRequestContext(value as AnyFunction, handlerSite, 0)
+    })
+    for (const kind of ROUTE_HOOKS) {
+      if (route[kind as keyof RouteOptions] === undefined) continue
+      keepWrapped(route, kind, (value) => wrapHookValue(value, (fn) => wrapHook(kind, fn)))
+    }
+    if (route.errorHandler !== undefined) {
+      keepWrapped(route, 'errorHandler', (value) =>
+        typeof value === 'function' ? wrapErrorHandler(value as AnyFunction) : value,
+      )
+    }
+  }
+
+  instance.decorateRequest('tracing', null as unknown as FastifyRequest['tracing'])
+  instance.addHook('onRoute', onRoute)
+  instance.addHook('onRequest', onRequest)
+  instance.addHook('onError', onError)
+  patchInstance(instance)
+  done()
+}
+
+interface Patchable {
+  addHook(name: string, fn: unknown): unknown
+  setErrorHandler(fn: unknown): unknown
+  setNotFoundHandler(...args: unknown[]): unknown
+  addContentTypeParser(...args: unknown[]): unknown
+}
+
+/**
+ * Wraps the registration methods of the instance tracehop is registered on. Encapsulated child
+ * instances are created from it by prototype, so hooks that plugins registered later add are
+ * wrapped too; hooks added before `tracingPlugin` are not (register it first).
+ */
+function patchInstance(instance: FastifyInstance): void {
+  const target = instance as unknown as Patchable
+  const { addHook, setErrorHandler, setNotFoundHandler, addContentTypeParser } = target
+
+  target.addHook = function tracedAddHook(this: unknown, name: string, fn: unknown) {
+    const wrapped =
+      REQUEST_HOOKS.has(name) && typeof fn === 'function' ? wrapHook(name, fn as AnyFunction) : fn
+    return addHook.call(this, name, wrapped)
+  }
+
+  target.setErrorHandler = function tracedSetErrorHandler(this: unknown, fn: unknown) {
+    return setErrorHandler.call(
+      this,
+      typeof fn === 'function' ? wrapErrorHandler(fn as AnyFunction) : fn,
+    )
+  }
+
+  target.setNotFoundHandler = function tracedSetNotFoundHandler(this: unknown, ...args: unknown[]) {
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i]
+      if (typeof arg === 'function') {
+        args[i] = withRequestContext(
+          arg as AnyFunction,
+          hookSite('notFoundHandler', `not-found handler "${functionName(arg)}"`),
+          0,
+        )
+      } else if (typeof arg === 'object' && arg !== null) {
+        const hooks = { ...(arg as Record<string, unknown>) }
+        for (const kind of ['preValidation', 'preHandler']) {
+          const value = hooks[kind]
+          if (value !== undefined) {
+            hooks[kind] = wrapHookValue(Array.isArray(value) ? value.slice() : value, (fn) =>
+              wrapHook(kind, fn),
+            )
+          }
+        }
+        args[i] = hooks
+      }
+    }
+    return setNotFoundHandler.apply(this, args)
+  }
+
+  target.addContentTypeParser = function tracedAddContentTypeParser(
+    this: unknown,
+    ...args: unknown[]
+  ) {
+    const last = args.length - 1
+    const parser = args[last]
+    if (typeof parser === 'function') {
+      args[last] = withRequestContext(
+        parser as AnyFunction,
+        hookSite('contentTypeParser', `content-type parser "${functionName(parser)}"`),
+        0,
+      )
+    }
+    return addContentTypeParser.apply(this, args)
+  }
+}
+
+/**
+ * The Fastify plugin: one SERVER span per request, started in the first `onRequest` hook, and the
+ * request's context active in every hook, the handler, parsers and error handlers. Register it
+ * first (before the plugins and routes it should see) and await it.
+ * @example
+ * await app.register(tracingPlugin, { ignore: ['/healthz'] })
+ * @see https://github.com/tracehop/tracehop/blob/main/docs/fastify.md
+ */
+export const tracingPlugin = fp(plugin, {
+  name: PACKAGE,
+  fastify: '4.x || 5.x',
+})

@@ -1,0 +1,180 @@
+// Shared test scaffolding: Fastify 4 and 5 side by side (npm aliases), a local tracer provider with
+// an in-memory exporter, the AsyncLocalStorage context manager, and small request helpers.
+import {
+  context,
+  diag,
+  DiagLogLevel,
+  propagation,
+  trace,
+  type DiagLogger,
+} from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core'
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base'
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import fastify4 from 'fastify4'
+import fastify5 from 'fastify5'
+import { randomBytes } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** A Fastify factory typed as Fastify 5's (the tests use the API both majors share). */
+export type FastifyFactory = (options?: FastifyServerOptions) => FastifyInstance
+
+export interface FastifyVersion {
+  readonly name: string
+  readonly major: 4 | 5
+  readonly create: FastifyFactory
+}
+
+/** Fastify 4 and 5, for `describe.each`. */
+export const FASTIFY_VERSIONS: FastifyVersion[] = [
+  { name: 'fastify 4', major: 4, create: fastify4 as unknown as FastifyFactory },
+  { name: 'fastify 5', major: 5, create: fastify5 as unknown as FastifyFactory },
+]
+
+export interface TestTracing {
+  readonly exporter: InMemorySpanExporter
+  readonly provider: BasicTracerProvider
+  spans(): ReadableSpan[]
+  serverSpans(): ReadableSpan[]
+  /** Waits until `count` spans have ended (the span ends on `finish`, after the client may have read the body). */
+  waitForSpans(count: number, timeoutMs?: number): Promise<ReadableSpan[]>
+  reset(): void
+  shutdown(): Promise<void>
+}
+
+/**
+ * A local provider + exporter, the global AsyncLocalStorage context manager and the W3C
+ * propagators (what an SDK setup registers), for one test file.
+ */
+export function setupTracing(): TestTracing {
+  const exporter = new InMemorySpanExporter()
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const manager = new AsyncLocalStorageContextManager().enable()
+  context.setGlobalContextManager(manager)
+  propagation.setGlobalPropagator(
+    new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    }),
+  )
+  const spans = (): ReadableSpan[] => exporter.getFinishedSpans()
+  return {
+    exporter,
+    provider,
+    spans,
+    serverSpans: () => spans().filter((span) => span.kind === 1),
+    async waitForSpans(count, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs
+      while (spans().length < count) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `expected ${count} spans, got ${spans().length}: ${spans()
+              .map((s) => s.name)
+              .join(', ')}`,
+          )
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      return spans()
+    },
+    reset() {
+      exporter.reset()
+    },
+    async shutdown() {
+      await provider.shutdown()
+      context.disable()
+      propagation.disable()
+      trace.disable()
+    },
+  }
+}
+
+/** Starts `app` on 127.0.0.1, port 0, and returns its base URL. */
+export async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address() as AddressInfo
+  return `http://127.0.0.1:${address.port}`
+}
+
+/** A fresh W3C traceparent with its trace id and parent span id. */
+export function newTraceparent(): { traceparent: string; traceId: string; parentId: string } {
+  const traceId = randomBytes(16).toString('hex')
+  const parentId = randomBytes(8).toString('hex')
+  return { traceparent: `00-${traceId}-${parentId}-01`, traceId, parentId }
+}
+
+/** The trace id of the active span, or `'none'`. */
+export function activeTraceId(): string {
+  return trace.getActiveSpan()?.spanContext().traceId ?? 'none'
+}
+
+/** Collects diag messages (warn and above) while installed. */
+export function captureDiag(): { messages: string[]; restore(): void } {
+  const messages: string[] = []
+  const logger: DiagLogger = {
+    error: (message) => messages.push(message),
+    warn: (message) => messages.push(message),
+    info: () => undefined,
+    debug: () => undefined,
+    verbose: () => undefined,
+  }
+  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true })
+  return {
+    messages,
+    restore() {
+      diag.disable()
+    },
+  }
+}
+
+/** Resolves after a random delay of up to `maxMs` milliseconds. */
+export function randomDelay(maxMs: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * maxMs)))
+}
+
+export interface SlowResponse {
+  status: number
+  body: string
+}
+
+/**
+ * Sends the headers first and the body `delayMs` later, so the server reads the body from
+ * socket events that happen outside the request's context (what loses it in body parsers).
+ */
+export function sendSlowly(
+  url: string,
+  options: {
+    method?: string
+    headers: Record<string, string>
+    body: string | Buffer
+    delayMs?: number
+  },
+): Promise<SlowResponse> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      { method: options.method ?? 'POST', headers: options.headers, agent: false },
+      (response) => {
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk))
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+        )
+        response.on('error', reject)
+      },
+    )
+    request.on('error', reject)
+    request.flushHeaders()
+    setTimeout(() => request.end(options.body), options.delayMs ?? 20)
+  })
+}

@@ -1,0 +1,122 @@
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+} from 'fastify'
+import { tracingPlugin } from '@tracehop/fastify'
+import { EventEmitter } from 'node:events'
+import {
+  activeTraceId,
+  captureDiag,
+  FASTIFY_VERSIONS,
+  listen,
+  newTraceparent,
+  sendSlowly,
+  setupTracing,
+} from './helpers.js'
+
+const tracing = setupTracing()
+afterEach(() => tracing.reset())
+afterAll(() => tracing.shutdown())
+
+describe.each(FASTIFY_VERSIONS)('$name: a hook that loses the context', ({ create }) => {
+  let app: FastifyInstance
+  let base: string
+  let diagnostics: ReturnType<typeof captureDiag>
+  let timer: NodeJS.Timeout
+  const seen = new Map<string, Record<string, string>>()
+
+  function record(request: FastifyRequest, step: string): void {
+    const id = request.headers['x-test-id'] as string
+    let steps = seen.get(id)
+    if (steps === undefined) seen.set(id, (steps = {}))
+    steps[step] = activeTraceId()
+  }
+
+  beforeAll(async () => {
+    diagnostics = captureDiag()
+    // A "connection pool" made at startup: it releases waiters from its own timer, so their
+    // callbacks run outside any request's context.
+    const pool = new EventEmitter()
+    pool.setMaxListeners(0)
+    timer = setInterval(() => pool.emit('release'), 2)
+
+    app = create()
+    await app.register(tracingPlugin, {
+      tracerProvider: tracing.provider,
+      lostContextDiagnostics: true,
+    })
+    app.addHook(
+      'onRequest',
+      function breakingHook(
+        _request: FastifyRequest,
+        _reply: FastifyReply,
+        done: HookHandlerDoneFunction,
+      ) {
+        pool.once('release', () => done())
+      },
+    )
+    app.addHook('onRequest', async (request) => record(request, 'onRequest:async'))
+    app.addHook('preParsing', (request, _reply, payload, done) => {
+      record(request, 'preParsing:callback')
+      done(null, payload)
+    })
+    app.addHook('preValidation', async (request) => record(request, 'preValidation:async'))
+    app.addHook('preHandler', (request, _reply, done) => {
+      record(request, 'preHandler:callback')
+      done()
+    })
+    app.addHook('onSend', async (request, _reply, payload) => {
+      record(request, 'onSend:async')
+      return payload
+    })
+    app.post('/items', async (request) => {
+      record(request, 'handler')
+      return { received: request.body }
+    })
+    base = await listen(app)
+  })
+
+  afterAll(async () => {
+    clearInterval(timer)
+    diagnostics.restore()
+    await app.close()
+  })
+
+  it('re-enters the request context in every later hook and the handler', async () => {
+    const requests = Array.from({ length: 20 }, (_, i) => ({ id: `r${i}`, ...newTraceparent() }))
+    await Promise.all(
+      requests.map(async ({ id, traceparent }) => {
+        const body = JSON.stringify({ id })
+        const response = await sendSlowly(`${base}/items`, {
+          headers: {
+            traceparent,
+            'x-test-id': id,
+            'content-type': 'application/json',
+            'content-length': String(body.length),
+          },
+          body,
+        })
+        expect(response).toMatchObject({ status: 200 })
+      }),
+    )
+    await tracing.waitForSpans(requests.length)
+    for (const { id, traceId } of requests) {
+      expect(seen.get(id)).toEqual({
+        'onRequest:async': traceId,
+        'preParsing:callback': traceId,
+        'preValidation:async': traceId,
+        'preHandler:callback': traceId,
+        handler: traceId,
+        'onSend:async': traceId,
+      })
+    }
+  })
+
+  it('reports the hook that lost it, once, by name', () => {
+    const reports = diagnostics.messages.filter((message) => message.includes('@tracehop/fastify'))
+    expect(reports).toHaveLength(1)
+    expect(reports[0]).toContain('the step that ran before it, onRequest hook "breakingHook",')
+  })
+})
