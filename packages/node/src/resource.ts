@@ -1,0 +1,104 @@
+import { type Attributes } from '@opentelemetry/api'
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  hostDetector,
+  processDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+  type Resource,
+} from '@opentelemetry/resources'
+import { readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { type ResolvedConfig } from './config.js'
+
+/** The `name` and `version` of the nearest package.json above `start`, if any. */
+export function nearestPackage(
+  start: string,
+): { name: string; version: string | undefined; path: string } | undefined {
+  let dir = resolve(start)
+  for (;;) {
+    const path = join(dir, 'package.json')
+    try {
+      const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: unknown; version?: unknown }
+      if (typeof pkg.name === 'string' && pkg.name !== '') {
+        return {
+          name: pkg.name,
+          version: typeof pkg.version === 'string' ? pkg.version : undefined,
+          path,
+        }
+      }
+    } catch {
+      // no (readable) package.json here: keep walking up
+    }
+    const parent = dirname(dir)
+    if (parent === dir) return undefined
+    dir = parent
+  }
+}
+
+/** Where the app lives: the entry script's directory, else the working directory. */
+function appDirectory(): string {
+  const entry = process.argv[1]
+  return entry ? dirname(resolve(entry)) : process.cwd()
+}
+
+/**
+ * Builds the resource: SDK defaults, then `OTEL_RESOURCE_ATTRIBUTES`/`OTEL_SERVICE_NAME`,
+ * host, process and a `service.instance.id`, then the options. Without a service name anywhere,
+ * the nearest package.json's `name` is used and `warn` says how to set one.
+ */
+export function buildResource(
+  config: ResolvedConfig,
+  extra: Attributes | undefined,
+  warn: (message: string) => void,
+): Resource {
+  const detected = defaultResource().merge(
+    detectResources({
+      detectors: [envDetector, hostDetector, processDetector, serviceInstanceIdDetector],
+    }),
+  )
+  const attributes: Attributes = { ...extra }
+  const fromEnv = detected.attributes
+  const envName = fromEnv['service.name']
+  // defaultResource() names an unnamed service "unknown_service:<process>"; that is not a name.
+  const named =
+    config.serviceName !== undefined ||
+    (typeof envName === 'string' && !envName.startsWith('unknown_service')) ||
+    typeof extra?.['service.name'] === 'string'
+  let pkg: ReturnType<typeof nearestPackage>
+  const packageInfo = (): ReturnType<typeof nearestPackage> =>
+    (pkg ??= nearestPackage(appDirectory()))
+  if (config.serviceName !== undefined) attributes['service.name'] = config.serviceName
+  else if (!named) {
+    const found = packageInfo()
+    if (found) {
+      attributes['service.name'] = found.name
+      warn(
+        `no service name set; using "${found.name}" from ${found.path}. ` +
+          `Name the service with OTEL_SERVICE_NAME=<name> or startTracing({ serviceName: '<name>' }).`,
+      )
+    } else {
+      warn(
+        `no service name set and no package.json found; spans say "${String(envName)}". ` +
+          `Name the service with OTEL_SERVICE_NAME=<name> or startTracing({ serviceName: '<name>' }).`,
+      )
+    }
+  }
+  if (config.serviceVersion !== undefined) attributes['service.version'] = config.serviceVersion
+  else if (fromEnv['service.version'] === undefined && extra?.['service.version'] === undefined) {
+    const version = packageInfo()?.version
+    if (version !== undefined) attributes['service.version'] = version
+  }
+  const environment = config.environment ?? process.env.NODE_ENV
+  if (config.environment !== undefined) attributes['deployment.environment.name'] = environment
+  else if (
+    environment &&
+    fromEnv['deployment.environment.name'] === undefined &&
+    extra?.['deployment.environment.name'] === undefined
+  ) {
+    attributes['deployment.environment.name'] = environment
+  }
+  return detected.merge(resourceFromAttributes(attributes))
+}

@@ -1,0 +1,393 @@
+import {
+  context,
+  metrics,
+  propagation,
+  ProxyTracerProvider,
+  trace,
+  type Attributes,
+  type Context,
+  type MeterProvider,
+  type TextMapPropagator,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc'
+import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http'
+import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus'
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc'
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
+import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation'
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
+import { PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics'
+import { NodeSDK } from '@opentelemetry/sdk-node'
+import {
+  BasicTracerProvider,
+  NoopSpanProcessor,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+  type Span,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base'
+import { createPropagator } from '@tracehop/core'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { resolveConfig, type ResolvedConfig } from './config.js'
+import { ExportQueueSpanProcessor } from './export-queue.js'
+import { traceFetch } from './outbound-fetch.js'
+import { buildResource } from './resource.js'
+import { flushOnSignals } from './signals.js'
+import type { ExportStats, TracingHandle, TracingOptions } from './types.js'
+import { VERSION } from './version.js'
+import { Warnings } from './warnings.js'
+import { WaterfallSpanExporter } from './waterfall.js'
+
+const SCOPE = '@tracehop/node'
+let running: TracingHandle | undefined
+
+function defaultSink(message: string): void {
+  console.warn(message)
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever is first; `false` on timeout or failure. */
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    promise.then(
+      () => {
+        clearTimeout(timer)
+        resolve(true)
+      },
+      () => {
+        clearTimeout(timer)
+        resolve(false)
+      },
+    )
+  })
+}
+
+/** Passes a shared processor's work through without letting one provider shut it down. */
+class SharedProcessor implements SpanProcessor {
+  constructor(private readonly inner: SpanProcessor) {}
+  onStart(span: Span, parentContext: Context): void {
+    this.inner.onStart(span, parentContext)
+  }
+  onEnd(span: ReadableSpan): void {
+    this.inner.onEnd(span)
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush()
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+const EMPTY_STATS: ExportStats = { queued: 0, exported: 0, dropped: 0, failed: 0 }
+
+function noopHandle(serviceName: string): TracingHandle {
+  return {
+    enabled: false,
+    serviceName,
+    exporter: 'none',
+    tracerProvider: trace.getTracerProvider(),
+    meterProvider: undefined,
+    forService: () => trace.getTracerProvider(),
+    stats: () => ({ ...EMPTY_STATS }),
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  }
+}
+
+function otlpTraceExporter(config: ResolvedConfig): SpanExporter {
+  const base = {
+    ...(config.tracesUrl === undefined ? {} : { url: config.tracesUrl }),
+    ...(config.headers === undefined ? {} : { headers: { ...config.headers } }),
+  }
+  if (config.protocol === 'grpc') {
+    // gRPC carries headers as metadata; the exporter reads OTEL_EXPORTER_OTLP_HEADERS itself.
+    return new GrpcTraceExporter(config.tracesUrl === undefined ? {} : { url: config.tracesUrl })
+  }
+  return config.protocol === 'http/json'
+    ? new JsonTraceExporter(base)
+    : new ProtoTraceExporter(base)
+}
+
+function otlpMetricReader(config: ResolvedConfig): MetricReader {
+  const url =
+    config.endpoint === undefined
+      ? undefined
+      : config.protocol === 'grpc'
+        ? config.endpoint
+        : `${config.endpoint.replace(/\/+$/, '')}/v1/metrics`
+  const options = {
+    ...(url === undefined ? {} : { url }),
+    ...(config.headers === undefined || config.protocol === 'grpc'
+      ? {}
+      : { headers: { ...config.headers } }),
+  }
+  const exporter =
+    config.protocol === 'grpc'
+      ? new GrpcMetricExporter(options)
+      : config.protocol === 'http/json'
+        ? new JsonMetricExporter(options)
+        : new ProtoMetricExporter(options)
+  return new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: config.metricsIntervalMillis,
+    exportTimeoutMillis: Math.min(30_000, config.metricsIntervalMillis),
+  })
+}
+
+/** Where OTLP goes, for messages. */
+function otlpTarget(config: ResolvedConfig, env: NodeJS.ProcessEnv): string {
+  return (
+    config.tracesUrl ??
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    env.OTEL_EXPORTER_OTLP_ENDPOINT ??
+    (config.protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318')
+  )
+}
+
+function buildPropagator(config: ResolvedConfig): TextMapPropagator {
+  if (!Array.isArray(config.propagators)) return config.propagators as TextMapPropagator
+  // The SDK's id generator is random, so locally started traces may claim the Level 2 random flag.
+  return createPropagator(config.propagators as string[], { randomTraceIds: true })
+}
+
+/**
+ * Sets up tracing for the process in one call: resource, sampler, propagators, exporter (OTLP or
+ * the console waterfall), outgoing fetch/http tracing, optional metrics, and a flush on
+ * SIGTERM/SIGINT. Options win over the `OTEL_*` variables. A bad option throws a `TypeError`;
+ * anything that fails while setting up is reported as a warning and yields a no-op handle.
+ * Calling it again returns the running handle.
+ *
+ * @example
+ * import { startTracing } from '@tracehop/node'
+ * const tracing = startTracing({ serviceName: 'orders' })
+ * // ... on the way out
+ * await tracing.shutdown()
+ */
+export function startTracing(options: TracingOptions = {}): TracingHandle {
+  const warnings = new Warnings(
+    typeof options?.onWarning === 'function' ? options.onWarning : defaultSink,
+  )
+  const config = resolveConfig(options, process.env, (m) => warnings.once(m))
+  if (running) {
+    warnings.once('startTracing() was called again; the running setup is kept')
+    return running
+  }
+  if (config.disabled) return noopHandle(config.serviceName ?? 'unknown_service')
+  const teardown: Teardown = { hooks: [], sdk: undefined, globals: [] }
+  try {
+    running = setup(config, options, warnings, teardown)
+    return running
+  } catch (error) {
+    const quietly = (step: () => unknown): void => {
+      try {
+        void Promise.resolve(step()).catch(() => {})
+      } catch {
+        // best effort: the app must start regardless
+      }
+    }
+    teardown.hooks.reverse().forEach(quietly)
+    if (teardown.sdk) quietly(teardown.sdk)
+    teardown.globals.forEach(quietly)
+    warnings.once(`setting up tracing failed (${errorMessage(error)}); tracing is off`)
+    return noopHandle(config.serviceName ?? 'unknown_service')
+  }
+}
+
+/** What to undo: listeners and patches, then the SDK, then the globals it registered. */
+interface Teardown {
+  hooks: (() => void)[]
+  sdk: (() => Promise<void>) | undefined
+  globals: (() => void)[]
+}
+
+function setup(
+  config: ResolvedConfig,
+  options: TracingOptions,
+  warnings: Warnings,
+  teardown: Teardown,
+): TracingHandle {
+  const warn = (m: string): void => warnings.once(m)
+  const resource = buildResource(config, options.resourceAttributes, warn)
+  const serviceName = String(resource.attributes['service.name'])
+
+  // Span pipeline.
+  const processors: SpanProcessor[] = []
+  let queue: ExportQueueSpanProcessor | undefined
+  let waterfall: WaterfallSpanExporter | undefined
+  let exporterKind: TracingHandle['exporter'] = 'none'
+  if (config.customExporter) {
+    queue = new ExportQueueSpanProcessor(
+      config.customExporter,
+      config.batch,
+      warnings,
+      'the exporter',
+    )
+    processors.push(queue)
+    exporterKind = 'custom'
+  }
+  if (config.exporters.includes('otlp')) {
+    queue = new ExportQueueSpanProcessor(
+      otlpTraceExporter(config),
+      config.batch,
+      warnings,
+      otlpTarget(config, process.env),
+    )
+    processors.push(queue)
+    exporterKind = 'otlp'
+  }
+  if (config.exporters.includes('console')) {
+    waterfall = new WaterfallSpanExporter(options.waterfall)
+    processors.push(new SimpleSpanProcessor(waterfall))
+    if (exporterKind === 'none') exporterKind = 'console'
+  }
+  processors.push(...(options.spanProcessors ?? []))
+  if (processors.length === 0) processors.push(new NoopSpanProcessor())
+
+  // Metrics.
+  const metricReaders: MetricReader[] = []
+  if (config.metricsOtlp) metricReaders.push(otlpMetricReader(config))
+  if (config.prometheus) {
+    metricReaders.push(
+      new PrometheusExporter({ ...config.prometheus }, (error) => {
+        if (error) warn(`the Prometheus endpoint could not start (${errorMessage(error)})`)
+      }),
+    )
+  }
+
+  const proxy = trace.getTracerProvider()
+  const before = proxy instanceof ProxyTracerProvider ? proxy.getDelegate() : proxy
+  const sdk = new NodeSDK({
+    resource,
+    autoDetectResources: false,
+    sampler: config.sampler,
+    spanProcessors: processors,
+    textMapPropagator: buildPropagator(config),
+    contextManager: new AsyncLocalStorageContextManager(),
+    metricReaders,
+    logRecordProcessors: [],
+    instrumentations: [],
+  })
+  teardown.sdk = () => sdk.shutdown()
+  sdk.start()
+  const current = trace.getTracerProvider()
+  const tracerProvider = current instanceof ProxyTracerProvider ? current.getDelegate() : current
+  if (tracerProvider === before) {
+    throw new Error('another OpenTelemetry tracer provider is already registered globally')
+  }
+  teardown.globals.push(
+    () => trace.disable(),
+    () => context.disable(),
+    () => propagation.disable(),
+  )
+  const meterProvider: MeterProvider | undefined =
+    metricReaders.length > 0 ? metrics.getMeterProvider() : undefined
+  if (meterProvider) teardown.globals.push(() => metrics.disable())
+
+  // Other services hosted in this process, and the tracer for outgoing calls by service.
+  const tracers = new Map<string, Tracer>()
+  const mainTracer = tracerProvider.getTracer(SCOPE, VERSION)
+  const services = new Map<string, BasicTracerProvider>()
+  const forService = (name: string, attributes?: Attributes): TracerProvider => {
+    if (name === serviceName && attributes === undefined) return tracerProvider
+    const existing = services.get(name)
+    if (existing) return existing
+    const provider = new BasicTracerProvider({
+      resource: resource.merge(resourceFromAttributes({ ...attributes, 'service.name': name })),
+      sampler: config.sampler,
+      spanProcessors: processors.map((p) => new SharedProcessor(p)),
+    })
+    services.set(name, provider)
+    tracers.set(name, provider.getTracer(SCOPE, VERSION))
+    return provider
+  }
+  const tracerFor = (parent: Context): Tracer => {
+    const span = trace.getSpan(parent) as { resource?: Resource } | undefined
+    const name = span?.resource?.attributes['service.name']
+    return (typeof name === 'string' && tracers.get(name)) || mainTracer
+  }
+
+  // Outgoing calls.
+  if (config.outboundFetch) teardown.hooks.push(traceFetch(tracerFor))
+  const instrumentations: Instrumentation[] = []
+  if (config.outboundHttp) {
+    instrumentations.push(new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }))
+  }
+  instrumentations.push(...(options.instrumentations ?? []))
+  if (instrumentations.length > 0) {
+    teardown.hooks.push(registerInstrumentations({ instrumentations, tracerProvider }))
+    if (config.outboundHttp) {
+      // The http instrumentation patches through a require hook; requiring the modules once
+      // here applies it to the shared module objects, which ESM imports of node:http also see.
+      const load = createRequire(join(process.cwd(), 'tracehop.cjs'))
+      load('node:http')
+      load('node:https')
+    }
+  }
+
+  // Flush: on demand, on SIGTERM/SIGINT, and when the event loop runs dry with work pending.
+  const pending = (): boolean => (queue?.stats().queued ?? 0) > 0 || waterfall?.hasPending === true
+  type Flushable = { forceFlush?: () => Promise<void> }
+  const flushAll = async (): Promise<void> => {
+    await Promise.all([
+      (tracerProvider as Flushable).forceFlush?.(),
+      (meterProvider as Flushable | undefined)?.forceFlush?.(),
+    ])
+  }
+  let shutdownPromise: Promise<void> | undefined
+  const forceFlush = async (): Promise<void> => {
+    if (shutdownPromise) return
+    if (!(await settleWithin(flushAll(), config.shutdownTimeoutMillis))) {
+      warnings.repeating(`flushing spans did not finish within ${config.shutdownTimeoutMillis} ms`)
+    }
+  }
+  if (config.handleSignals) {
+    teardown.hooks.push(flushOnSignals(forceFlush, config.shutdownTimeoutMillis))
+  }
+  const onBeforeExit = (): void => {
+    if (pending()) void forceFlush()
+  }
+  process.on('beforeExit', onBeforeExit)
+  teardown.hooks.push(() => process.removeListener('beforeExit', onBeforeExit))
+
+  const shutdown = (): Promise<void> => {
+    shutdownPromise ??= (async () => {
+      for (const step of teardown.hooks.splice(0).reverse()) step()
+      const done = await settleWithin(
+        Promise.all([sdk.shutdown(), ...[...services.values()].map((p) => p.shutdown())]),
+        config.shutdownTimeoutMillis,
+      )
+      if (!done) {
+        warnings.once(`shutdown did not finish within ${config.shutdownTimeoutMillis} ms`)
+      }
+      for (const step of teardown.globals.splice(0)) step()
+      if (running === handle) running = undefined
+    })()
+    return shutdownPromise
+  }
+
+  const handle: TracingHandle = {
+    enabled: true,
+    serviceName,
+    exporter: exporterKind,
+    tracerProvider,
+    meterProvider,
+    forService,
+    stats: () => queue?.stats() ?? { ...EMPTY_STATS },
+    forceFlush,
+    shutdown,
+  }
+  return handle
+}

@@ -1,0 +1,69 @@
+import { runFixture } from './helpers/fixtures.js'
+
+interface PrintedSpan {
+  name: string
+  kind: string
+  spanId: string
+  traceId: string
+  parentSpanId?: string
+  service: string
+  version?: string
+  attributes: Record<string, unknown>
+  status: { code: number; message?: string }
+}
+
+describe('forService and outgoing fetch', () => {
+  let spans: PrintedSpan[]
+  let received: Record<string, string>[]
+  let same: boolean
+  beforeAll(async () => {
+    const result = await runFixture('packages/node/test/fixtures/services-app.ts')
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    ;({ spans, received, same } = JSON.parse(result.stdout) as {
+      spans: PrintedSpan[]
+      received: Record<string, string>[]
+      same: boolean
+    })
+  })
+  const byName = (name: string): PrintedSpan => spans.find((s) => s.name === name)!
+  const clientsOf = (parent: string): PrintedSpan[] =>
+    spans.filter((s) => s.kind === 'CLIENT' && s.parentSpanId === byName(parent).spanId)
+
+  it('gives the same provider for the same service', () => {
+    expect(same).toBe(true)
+  })
+
+  it('records spans of another service with its own resource', () => {
+    expect(byName('orders-work')).toMatchObject({ service: 'orders', version: '2.0.0' })
+    expect(byName('gateway-work').service).toBe('gateway')
+  })
+
+  it('attributes an outgoing call to the service whose span made it', () => {
+    const [call] = clientsOf('orders-work')
+    expect(call).toMatchObject({ name: 'GET', service: 'orders', version: '2.0.0' })
+    expect(clientsOf('gateway-work').map((s) => s.service)).toEqual(['gateway'])
+  })
+
+  it('sends the CLIENT span as the parent, and keeps the query out of url.full', () => {
+    const [call] = clientsOf('orders-work')
+    // sampled, and the Level 2 random flag: the SDK's trace ids are random
+    expect(received[0]!.traceparent).toBe(`00-${call!.traceId}-${call!.spanId}-03`)
+    expect(call!.attributes).toEqual({
+      'http.request.method': 'GET',
+      'server.address': '127.0.0.1',
+      'server.port': Number(new URL(call!.attributes['url.full'] as string).port),
+      'url.full': expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/x$/),
+      'http.response.status_code': 200,
+    })
+    expect(call!.status.code).toBe(0)
+  })
+
+  it('marks a 4xx response on a CLIENT span as an error', () => {
+    const [missing] = clientsOf('gateway-work')
+    expect(missing!.attributes).toMatchObject({
+      'http.response.status_code': 404,
+      'error.type': '404',
+    })
+    expect(missing!.status.code).toBe(2)
+  })
+})

@@ -1,0 +1,136 @@
+import { context, propagation, trace } from '@opentelemetry/api'
+import { type Instrumentation } from '@opentelemetry/instrumentation'
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base'
+import { startTracing, type TracingHandle, type TracingOptions } from '../src/index.js'
+
+// In-process behaviour of startTracing that needs neither an OTLP exporter nor fetch tracing
+// (both run in child processes: Jest's sandbox refuses the exporters' dynamic import and does not
+// see undici's diagnostics channels): option validation, setup failures, the handle.
+const quiet = { onWarning: () => {}, handleSignals: false } satisfies TracingOptions
+
+afterEach(() => {
+  trace.disable()
+  context.disable()
+  propagation.disable()
+})
+
+describe('bad options', () => {
+  it.each([
+    [{ serviceName: '' }, 'option "serviceName" must be a non-empty string; received ""'],
+    [{ serviceName: 42 }, 'option "serviceName" must be a non-empty string; received 42'],
+    [
+      { exporter: 'jaeger' },
+      `option "exporter" must be 'otlp', 'console', 'none' or a SpanExporter; received "jaeger"`,
+    ],
+    [
+      { endpoint: 'localhost:4318' },
+      'option "endpoint" must be an http:// or https:// URL; received "localhost:4318"',
+    ],
+    [
+      { protocol: 'http' },
+      `option "protocol" must be 'http/protobuf', 'http/json' or 'grpc'; received "http"`,
+    ],
+    [{ sampleRatio: 1.5 }, 'option "sampleRatio" must be a number from 0 to 1; received 1.5'],
+    [
+      { sampleRatio: Number.NaN },
+      'option "sampleRatio" must be a number from 0 to 1; received NaN',
+    ],
+    [
+      { propagators: ['w3c'] },
+      'option "propagators" must be names from tracecontext, baggage, b3, b3multi, jaeger, none or a TextMapPropagator; received ["w3c"]',
+    ],
+    [{ outbound: 'yes' }, 'option "outbound" must be a boolean or { fetch, http }; received "yes"'],
+    [{ outbound: { fetch: 1 } }, 'option "outbound.fetch" must be a boolean; received 1'],
+    [{ headers: { a: 1 } }, 'option "headers" must be an object of strings; received an object'],
+    [
+      { shutdownTimeoutMillis: 0 },
+      'option "shutdownTimeoutMillis" must be a positive number; received 0',
+    ],
+    [
+      { batch: { maxQueueSize: -1 } },
+      'option "batch.maxQueueSize" must be a positive number; received -1',
+    ],
+    [
+      { metrics: { prometheus: { port: 70000 } } },
+      'option "metrics.prometheus.port" must be a port number; received 70000',
+    ],
+    [{ handleSignals: 'no' }, 'option "handleSignals" must be a boolean; received "no"'],
+    [{ onWarning: 'console' }, 'option "onWarning" must be a function; received "console"'],
+  ])('%j throws a TypeError naming the option', (options, message) => {
+    expect(() => startTracing(options as TracingOptions)).toThrow(
+      new TypeError(`@tracehop/node: ${message}`),
+    )
+  })
+})
+
+describe('setup failures', () => {
+  it('leaves an SDK that is already registered in charge: one warning, a no-op handle', async () => {
+    const theirs = new BasicTracerProvider()
+    trace.setGlobalTracerProvider(theirs)
+    const warnings: string[] = []
+    let handle: TracingHandle | undefined
+    expect(() => {
+      handle = startTracing({ ...quiet, serviceName: 'a', onWarning: (m) => warnings.push(m) })
+    }).not.toThrow()
+    expect(handle!.enabled).toBe(false)
+    expect(warnings).toEqual([
+      '@tracehop/node: setting up tracing failed (another OpenTelemetry tracer provider is already registered globally); tracing is off',
+    ])
+    await expect(handle!.forceFlush()).resolves.toBeUndefined()
+    await expect(handle!.shutdown()).resolves.toBeUndefined()
+    expect(handle!.stats()).toEqual({ queued: 0, exported: 0, dropped: 0, failed: 0 })
+  })
+
+  it('survives an instrumentation that throws, and undoes what it had set up', () => {
+    const broken = {
+      instrumentationName: 'broken',
+      instrumentationVersion: '1.0.0',
+      enable() {
+        throw new Error('cannot enable')
+      },
+      disable() {},
+      setConfig() {},
+      getConfig: () => ({}),
+      setTracerProvider() {},
+      setMeterProvider() {},
+    } as unknown as Instrumentation
+    const warnings: string[] = []
+    const handle = startTracing({
+      ...quiet,
+      serviceName: 'a',
+      instrumentations: [broken],
+      onWarning: (m) => warnings.push(m),
+    })
+    expect(handle.enabled).toBe(false)
+    expect(warnings).toEqual([
+      '@tracehop/node: setting up tracing failed (cannot enable); tracing is off',
+    ])
+    // the globals it had registered are gone: a fresh start works
+    const again = startTracing({ ...quiet, serviceName: 'b', exporter: 'none' })
+    expect(again.enabled).toBe(true)
+    return again.shutdown()
+  })
+
+  it('gives a no-op handle when disabled', () => {
+    const handle = startTracing({ ...quiet, disabled: true })
+    expect(handle.enabled).toBe(false)
+    expect(handle.exporter).toBe('none')
+  })
+})
+
+describe('handle', () => {
+  it('returns the running handle when called twice, with a warning', async () => {
+    const warnings: string[] = []
+    const first = startTracing({ ...quiet, serviceName: 'a', exporter: 'none' })
+    const second = startTracing({ ...quiet, serviceName: 'b', onWarning: (m) => warnings.push(m) })
+    expect(second).toBe(first)
+    expect(warnings).toEqual([
+      '@tracehop/node: startTracing() was called again; the running setup is kept',
+    ])
+    await first.shutdown()
+    await first.shutdown() // twice is fine
+    const third = startTracing({ ...quiet, serviceName: 'c', exporter: 'none' })
+    expect(third).not.toBe(first)
+    await third.shutdown()
+  })
+})
