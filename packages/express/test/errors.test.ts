@@ -51,6 +51,8 @@ describe.each(EXPRESS_VERSIONS)('traceErrors() (%s)', (label, express) => {
     api.use(traceErrors())
     app.use('/api', api)
     app.use(traceErrors())
+    // four parameters: Express only calls error handlers declared with four
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
     app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
       handed.push(error)
       const status = (error as { status?: number }).status ?? 500
