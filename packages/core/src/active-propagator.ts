@@ -1,4 +1,5 @@
 import { propagation, type TextMapPropagator } from '@opentelemetry/api'
+import { defaultPropagator } from './propagation/index.js'
 
 // The API keeps its global propagator behind a method TypeScript calls private. Reading it lets
 // us notice a newly registered propagator with one identity check instead of calling
@@ -7,14 +8,13 @@ interface PropagationInternals {
   _getGlobalPropagator?: () => TextMapPropagator
 }
 
-let fallback: () => TextMapPropagator = () => propagation
 let seenGlobal: TextMapPropagator | undefined
 let resolved: TextMapPropagator = propagation
+let fallbackPropagator: TextMapPropagator | undefined
 
-/** Installs the propagator used when no global one is registered. */
-export function setFallbackPropagator(factory: () => TextMapPropagator): void {
-  fallback = factory
-  seenGlobal = undefined
+// Made on first use, then shared: it holds no per-request state.
+function fallback(): TextMapPropagator {
+  return (fallbackPropagator ??= defaultPropagator())
 }
 
 /**

@@ -59,5 +59,24 @@ export { DEFAULT_REDACTED_HEADERS } from './options.js'
 export { DURATION_BUCKETS } from './metrics.js'
 
 // --- helpers ---
+export {
+  activeSpan,
+  extractContext,
+  injectHeaders,
+  logFields,
+  traceId,
+  withSpan,
+  type HeaderCarrier,
+  type HeaderSource,
+  type WithSpanOptions,
+} from './helpers.js'
 
 // --- messaging ---
+export {
+  injectMessageHeaders,
+  withConsumerSpan,
+  withProducerSpan,
+  type ConsumerSpanOptions,
+  type MessageSpanOptions,
+  type ProducerSpanOptions,
+} from './messaging.js'

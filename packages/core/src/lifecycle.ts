@@ -13,6 +13,7 @@ import {
   type Link,
   type Span,
   type Tracer,
+  type TracerProvider,
 } from '@opentelemetry/api'
 import {
   ATTR_CLIENT_ADDRESS,
@@ -328,16 +329,24 @@ class LiveRequestTrace implements RequestTrace {
 /** One adapter instance's lifecycle: validated options, tracer and instruments, made once. */
 class Lifecycle implements RequestLifecycle {
   readonly diagnostics: boolean
-  private readonly tracer: Tracer
+  private tracerProvider: TracerProvider | undefined
+  private cachedTracer: Tracer | undefined
   private readonly instrumentCache: InstrumentCache | undefined
 
   constructor(readonly options: NormalizedOptions) {
     this.diagnostics = options.diagnostics
-    this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
-      INSTRUMENTATION_SCOPE,
-      VERSION,
-    )
     this.instrumentCache = options.metrics ? new InstrumentCache(options.meterProvider) : undefined
+  }
+
+  // The global provider object changes only when it is disabled and registered again; one
+  // identity check per request keeps us on the current one.
+  private tracer(): Tracer {
+    const provider = this.options.tracerProvider ?? trace.getTracerProvider()
+    if (provider !== this.tracerProvider || this.cachedTracer === undefined) {
+      this.tracerProvider = provider
+      this.cachedTracer = provider.getTracer(INSTRUMENTATION_SCOPE, VERSION)
+    }
+    return this.cachedTracer
   }
 
   spanName(spanMethod: string, route: string | undefined, request: IncomingMessage): string {
@@ -476,7 +485,7 @@ class Lifecycle implements RequestLifecycle {
         }
       }
       ctx = this.applyBaggagePolicy(ctx)
-      span = this.tracer.startSpan(
+      span = this.tracer().startSpan(
         this.spanName(spanMethod, route, request),
         { kind: SpanKind.SERVER, attributes, links },
         ctx,
