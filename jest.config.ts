@@ -28,6 +28,16 @@ const config: Config = {
       transform: { '^.+\\.(t|j)sx?$': swc },
       moduleNameMapper,
     })),
+    {
+      // docs/recipes, run as a user would run them (see examples/recipes-test)
+      displayName: 'recipes',
+      rootDir: __dirname,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/examples/recipes-test/test/**/*.test.ts'],
+      transform: { '^.+\\.(t|j)sx?$': '<rootDir>/examples/recipes-test/transform.cjs' },
+      moduleDirectories: ['node_modules', '<rootDir>/examples/recipes-test/node_modules'],
+      moduleNameMapper,
+    },
   ],
   coverageProvider: 'v8',
   collectCoverageFrom: ['packages/*/src/**/*.ts'],
