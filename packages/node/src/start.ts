@@ -365,8 +365,12 @@ function setup(
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
       for (const step of teardown.hooks.splice(0).reverse()) step()
+      // Flush first: a simple processor's shutdown does not wait for exports still waiting on
+      // the resource's async attributes.
       const done = await settleWithin(
-        Promise.all([sdk.shutdown(), ...[...services.values()].map((p) => p.shutdown())]),
+        flushAll().then(() =>
+          Promise.all([sdk.shutdown(), ...[...services.values()].map((p) => p.shutdown())]),
+        ),
         config.shutdownTimeoutMillis,
       )
       if (!done) {

@@ -74,10 +74,18 @@ function outcome(span: ReadableSpan): { text: string; tone: 'ok' | 'warn' | 'err
   const parts: string[] = []
   const status = a['http.response.status_code']
   const route = a['http.route']
-  if (typeof route === 'string' && !span.name.includes(route)) parts.push(route)
-  if (span.kind === SpanKind.CLIENT && typeof a['server.address'] === 'string') {
-    const port = a['server.port']
-    parts.push(`→ ${a['server.address']}${port === undefined ? '' : `:${String(port)}`}`)
+  if (typeof route === 'string') {
+    if (!span.name.includes(route)) parts.push(route)
+  } else if (span.kind === SpanKind.SERVER && typeof a['url.path'] === 'string') {
+    parts.push(a['url.path'])
+  }
+  if (span.kind === SpanKind.CLIENT) {
+    const url = a['url.full']
+    if (typeof url === 'string') parts.push(`→ ${url.slice(url.indexOf('://') + 3)}`)
+    else if (typeof a['server.address'] === 'string') {
+      const port = a['server.port']
+      parts.push(`→ ${a['server.address']}${port === undefined ? '' : `:${String(port)}`}`)
+    }
   }
   const destination = a['messaging.destination.name']
   if (typeof destination === 'string' && !span.name.includes(destination)) parts.push(destination)

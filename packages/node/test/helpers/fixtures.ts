@@ -58,6 +58,8 @@ export interface FixtureResult {
 export interface FixtureOptions {
   env?: Record<string, string | undefined>
   args?: string[]
+  /** Flags for node itself, before the script (`--import`, ...). */
+  nodeArgs?: string[]
   /** Kill the child (SIGKILL) if it is still running after this. Default 20 s. */
   timeoutMs?: number
 }
@@ -90,11 +92,15 @@ export async function spawnFixture(
   options: FixtureOptions = {},
 ): Promise<RunningFixture> {
   const script = await bundle(file)
-  const child = spawn(process.execPath, [script, ...(options.args ?? [])], {
-    env: childEnv(options.env ?? {}),
-    cwd: packageDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), script, ...(options.args ?? [])],
+    {
+      env: childEnv(options.env ?? {}),
+      cwd: packageDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let stdout = ''
   let stderr = ''
   const listeners = new Set<() => void>()
