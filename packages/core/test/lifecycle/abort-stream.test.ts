@@ -1,0 +1,129 @@
+import { SpanStatusCode } from '@opentelemetry/api'
+import { hrTimeToMilliseconds } from '@opentelemetry/core'
+import http from 'node:http'
+import { Readable } from 'node:stream'
+import { ERROR_TYPE_ABORTED, traceHandler } from '../../src/index.js'
+import { listen, setupTracing, sleep, waitForSpans } from '../support/tracing.js'
+
+describe('aborted and streamed responses', () => {
+  let tracing: ReturnType<typeof setupTracing>
+  beforeEach(() => {
+    tracing = setupTracing()
+  })
+  afterEach(async () => {
+    await tracing.teardown()
+  })
+
+  it('ends the span when the client destroys the socket mid-response: ERROR, aborted, status only as sent', async () => {
+    let serverSawClose = false
+    const app = await listen(
+      traceHandler(
+        (_req, res) => {
+          res.writeHead(200, { 'content-type': 'text/plain' })
+          res.write('first chunk')
+          res.on('close', () => (serverSawClose = true))
+          // never ends on its own: the client goes away first
+        },
+        { tracerProvider: tracing.provider },
+      ),
+    )
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get(`${app.url}/download`, { agent: false }, (res) => {
+          res.once('data', () => {
+            req.destroy()
+            resolve()
+          })
+        })
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ECONNRESET') reject(error)
+        })
+      })
+      const [span] = await waitForSpans(tracing.exporter, 1)
+      expect(serverSawClose).toBe(true)
+      expect(span?.status.code).toBe(SpanStatusCode.ERROR)
+      expect(span?.attributes['error.type']).toBe(ERROR_TYPE_ABORTED)
+      // the 200 really went out before the client left
+      expect(span?.attributes['http.response.status_code']).toBe(200)
+      await sleep(50)
+      expect(tracing.exporter.getFinishedSpans()).toHaveLength(1)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('never reports a phantom 200 when the client leaves before any header was sent', async () => {
+    const app = await listen(
+      traceHandler(
+        (_req, _res) => {
+          // a slow handler that has not answered yet
+        },
+        { tracerProvider: tracing.provider },
+      ),
+    )
+    try {
+      await new Promise<void>((resolve) => {
+        const req = http.get(`${app.url}/slow`, { agent: false })
+        req.on('error', () => resolve())
+        setTimeout(() => req.destroy(), 50)
+      })
+      const [span] = await waitForSpans(tracing.exporter, 1)
+      expect(span?.attributes['http.response.status_code']).toBeUndefined()
+      expect(span?.attributes['error.type']).toBe('aborted')
+      expect(span?.status).toEqual({
+        code: SpanStatusCode.ERROR,
+        message: 'the client closed the connection before the response was complete',
+      })
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('ends a streamed response after its last chunk', async () => {
+    let lastChunkAt = 0
+    const app = await listen(
+      traceHandler(
+        (_req, res) => {
+          let sent = 0
+          const stream = new Readable({
+            read() {
+              if (sent === 5) {
+                lastChunkAt = performance.timeOrigin + performance.now()
+                this.push(null)
+                return
+              }
+              sent++
+              setTimeout(() => this.push(`chunk ${sent}\n`), 40)
+            },
+          })
+          stream.pipe(res)
+        },
+        { tracerProvider: tracing.provider },
+      ),
+    )
+    try {
+      const chunksSeen: number[] = []
+      const startedAt = Date.now()
+      await new Promise<void>((resolve, reject) => {
+        http
+          .get(`${app.url}/stream`, { agent: false }, (res) => {
+            res.on('data', () => {
+              chunksSeen.push(Date.now() - startedAt)
+              // the span must still be open while chunks are arriving
+              if (chunksSeen.length < 5) expect(tracing.exporter.getFinishedSpans()).toHaveLength(0)
+            })
+            res.on('end', resolve)
+          })
+          .on('error', reject)
+      })
+      const [span] = await waitForSpans(tracing.exporter, 1)
+      expect(chunksSeen.length).toBeGreaterThanOrEqual(1)
+      expect(span?.status.code).toBe(SpanStatusCode.UNSET)
+      expect(span?.attributes['http.response.status_code']).toBe(200)
+      expect(hrTimeToMilliseconds(span!.endTime)).toBeGreaterThanOrEqual(lastChunkAt - 1)
+      expect(hrTimeToMilliseconds(span!.duration)).toBeGreaterThanOrEqual(150)
+    } finally {
+      await app.close()
+    }
+  })
+})
