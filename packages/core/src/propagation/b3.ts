@@ -63,7 +63,6 @@ function readSpanId(value: string): string | undefined {
 
 /** Parses a B3 single header, `{traceId}-{spanId}[-{1|0|d}[-{parentSpanId}]]`. */
 export function parseB3Single(header: string): B3Ids | undefined {
-  if (typeof header !== 'string') return undefined
   const start = skipOws(header, 0, header.length)
   const parts = header.slice(start, trimOwsEnd(header, start, header.length)).split('-')
   if (parts.length < 2 || parts.length > 4) return undefined

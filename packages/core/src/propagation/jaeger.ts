@@ -52,7 +52,6 @@ function readId(value: string, width: number): string | undefined {
 export function parseUberTraceId(
   header: string,
 ): { spanContext: SpanContext; debug: boolean } | undefined {
-  if (typeof header !== 'string') return undefined
   const parts = safeDecode(header.trim()).split(':')
   if (parts.length !== 4) return undefined
   const traceId = readId(parts[0]!, 32)

@@ -67,12 +67,16 @@ export function isValidTraceStateValue(value: string): boolean {
  * @see https://www.w3.org/TR/trace-context-2/#tracestate-header
  */
 export class W3CTraceState implements TraceState {
-  // Insertion order is header order: the first entry is the left-most, most recent one.
-  private readonly _entries: ReadonlyMap<string, string>
+  // Parallel arrays in header order: index 0 is the left-most, most recent entry. At most 32
+  // entries, so a linear search beats a Map and costs no allocation per lookup.
+  private readonly _keys: readonly string[]
+  private readonly _values: readonly string[]
   private _serialized: string | undefined
 
-  private constructor(entries: ReadonlyMap<string, string>) {
-    this._entries = entries
+  private constructor(keys: readonly string[], values: readonly string[], serialized?: string) {
+    this._keys = keys
+    this._values = values
+    this._serialized = serialized
   }
 
   /**
@@ -81,8 +85,12 @@ export class W3CTraceState implements TraceState {
    */
   static parse(header: string): W3CTraceState | undefined {
     if (typeof header !== 'string') return undefined
-    const entries = new Map<string, string>()
+    const keys: string[] = []
+    const values: string[] = []
     const length = header.length
+    // A header already in canonical form (no whitespace, empty members or repeats) is reused as
+    // its own serialization, so injecting it costs nothing more.
+    let canonical = length <= MAX_SERIALIZED_LENGTH
     let members = 0
     let pos = 0
     while (pos <= length) {
@@ -90,9 +98,13 @@ export class W3CTraceState implements TraceState {
       if (comma === -1) comma = length
       const start = skipOws(header, pos, comma)
       const end = trimOwsEnd(header, start, comma)
+      if (start !== pos || end !== comma) canonical = false
       pos = comma + 1
       // Empty and whitespace-only members are allowed: they appear when header lines are joined.
-      if (start === end) continue
+      if (start === end) {
+        canonical = false
+        continue
+      }
       if (++members > MAX_MEMBERS) return undefined
       const eq = header.indexOf('=', start)
       if (
@@ -105,9 +117,15 @@ export class W3CTraceState implements TraceState {
       }
       const key = header.slice(start, eq)
       // A duplicated key keeps the left-most (most recent) value.
-      if (!entries.has(key)) entries.set(key, header.slice(eq + 1, end))
+      if (keys.includes(key)) {
+        canonical = false
+      } else {
+        keys.push(key)
+        values.push(header.slice(eq + 1, end))
+      }
     }
-    return entries.size === 0 ? undefined : new W3CTraceState(entries)
+    if (keys.length === 0) return undefined
+    return new W3CTraceState(keys, values, canonical ? header : undefined)
   }
 
   /**
@@ -115,24 +133,27 @@ export class W3CTraceState implements TraceState {
    * a repeated key keeps its first value, and at most 32 entries are kept.
    */
   static from(entries: Iterable<readonly [string, string]> = []): W3CTraceState {
-    const map = new Map<string, string>()
+    const keys: string[] = []
+    const values: string[] = []
     for (const [key, value] of entries) {
-      if (map.size === MAX_MEMBERS) break
-      if (isValidTraceStateKey(key) && isValidTraceStateValue(value) && !map.has(key)) {
-        map.set(key, value)
+      if (keys.length === MAX_MEMBERS) break
+      if (isValidTraceStateKey(key) && isValidTraceStateValue(value) && !keys.includes(key)) {
+        keys.push(key)
+        values.push(value)
       }
     }
-    return new W3CTraceState(map)
+    return new W3CTraceState(keys, values)
   }
 
   /** Number of entries. */
   get size(): number {
-    return this._entries.size
+    return this._keys.length
   }
 
   /** The value of `key`, or `undefined`. */
   get(key: string): string | undefined {
-    return this._entries.get(key)
+    const index = this._keys.indexOf(key)
+    return index === -1 ? undefined : this._values[index]
   }
 
   /**
@@ -145,39 +166,45 @@ export class W3CTraceState implements TraceState {
       diag.debug(`@tracehop/core: ignoring invalid tracestate entry ${JSON.stringify(key)}`)
       return this
     }
-    const map = new Map<string, string>([[key, value]])
-    for (const [k, v] of this._entries) {
-      if (map.size === MAX_MEMBERS) break
-      if (k !== key) map.set(k, v)
+    const keys = [key]
+    const values = [value]
+    for (let i = 0; i < this._keys.length && keys.length < MAX_MEMBERS; i++) {
+      if (this._keys[i] !== key) {
+        keys.push(this._keys[i]!)
+        values.push(this._values[i]!)
+      }
     }
-    return new W3CTraceState(map)
+    return new W3CTraceState(keys, values)
   }
 
   /** A new trace state without `key`. */
   unset(key: string): W3CTraceState {
-    if (!this._entries.has(key)) return this
-    const map = new Map(this._entries)
-    map.delete(key)
-    return new W3CTraceState(map)
+    const index = this._keys.indexOf(key)
+    if (index === -1) return this
+    const keys = this._keys.filter((_, i) => i !== index)
+    const values = this._values.filter((_, i) => i !== index)
+    return new W3CTraceState(keys, values)
   }
 
   /** The `tracestate` header value, at most 512 characters; `''` when empty. */
   serialize(): string {
-    if (this._serialized === undefined) this._serialized = serializeEntries(this._entries)
+    if (this._serialized === undefined) {
+      this._serialized = serializeEntries(this._keys, this._values)
+    }
     return this._serialized
   }
 
   /** `[key, value]` pairs, left-most first. */
-  entries(): IterableIterator<[string, string]> {
-    return this._entries.entries()
+  *entries(): IterableIterator<[string, string]> {
+    for (let i = 0; i < this._keys.length; i++) yield [this._keys[i]!, this._values[i]!]
   }
 }
 
-function serializeEntries(entries: ReadonlyMap<string, string>): string {
+function serializeEntries(keys: readonly string[], values: readonly string[]): string {
   const parts: string[] = []
   let total = -1
-  for (const [key, value] of entries) {
-    const part = `${key}=${value}`
+  for (let i = 0; i < keys.length; i++) {
+    const part = `${keys[i]}=${values[i]}`
     parts.push(part)
     total += part.length + 1
   }

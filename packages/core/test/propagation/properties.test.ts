@@ -271,7 +271,6 @@ describe('properties (10,000 runs each)', () => {
       ),
       RUNS,
     )
-    console.log('COUNT', continued)
     expect(continued).toBeGreaterThan(500)
   })
 
@@ -418,7 +417,6 @@ describe('properties (10,000 runs each)', () => {
       ),
       RUNS,
     )
-    console.log('COUNT', continued)
     expect(continued).toBeGreaterThan(500)
   })
 })
