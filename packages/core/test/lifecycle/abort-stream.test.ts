@@ -55,7 +55,7 @@ describe('aborted and streamed responses', () => {
   it('never reports a phantom 200 when the client leaves before any header was sent', async () => {
     const app = await listen(
       traceHandler(
-        (_req, _res) => {
+        () => {
           // a slow handler that has not answered yet
         },
         { tracerProvider: tracing.provider },
