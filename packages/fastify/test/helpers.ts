@@ -19,6 +19,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
   type ReadableSpan,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import fastify4 from 'fastify4'
@@ -57,9 +58,11 @@ export interface TestTracing {
  * A local provider + exporter, the global AsyncLocalStorage context manager and the W3C
  * propagators (what an SDK setup registers), for one test file.
  */
-export function setupTracing(): TestTracing {
+export function setupTracing(extraProcessors: SpanProcessor[] = []): TestTracing {
   const exporter = new InMemorySpanExporter()
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter), ...extraProcessors],
+  })
   const manager = new AsyncLocalStorageContextManager().enable()
   context.setGlobalContextManager(manager)
   propagation.setGlobalPropagator(
@@ -177,4 +180,22 @@ export function sendSlowly(
     request.flushHeaders()
     setTimeout(() => request.end(options.body), options.delayMs ?? 20)
   })
+}
+
+/** Counts spans started and ended (a span ended twice counts twice). */
+export class CountingProcessor implements SpanProcessor {
+  started = 0
+  ended = 0
+  onStart(): void {
+    this.started++
+  }
+  onEnd(): void {
+    this.ended++
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve()
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve()
+  }
 }
