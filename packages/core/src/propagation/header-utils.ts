@@ -22,10 +22,22 @@ export function readHeader<C>(
   const value = getter.get(carrier, name)
   if (value !== undefined) return value
   if (carrier === null || typeof carrier !== 'object') return undefined
-  const keys = getter.keys(carrier)
+  let keys: unknown
+  try {
+    keys = getter.keys(carrier)
+  } catch {
+    // A getter without a working keys() still serves exact-case lookups.
+    return undefined
+  }
+  if (!Array.isArray(keys)) return undefined
   for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!
-    if (key.length === name.length && key !== name && key.toLowerCase() === name) {
+    const key: unknown = keys[i]
+    if (
+      typeof key === 'string' &&
+      key.length === name.length &&
+      key !== name &&
+      key.toLowerCase() === name
+    ) {
       return getter.get(carrier, key)
     }
   }

@@ -133,7 +133,7 @@ export class JaegerPropagator implements TextMapPropagator {
     const initial = propagation.getBaggage(context)
     let baggage = initial
     for (const name of getter.keys(carrier)) {
-      if (name.length <= JAEGER_BAGGAGE_PREFIX.length) continue
+      if (typeof name !== 'string' || name.length <= JAEGER_BAGGAGE_PREFIX.length) continue
       const lower = name.toLowerCase()
       if (!lower.startsWith(JAEGER_BAGGAGE_PREFIX)) continue
       const value = singleValue(getter.get(carrier, name))

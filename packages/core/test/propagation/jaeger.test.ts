@@ -126,6 +126,15 @@ describe('JaegerPropagator', () => {
       expect(extract(undefined)).toBe(ROOT_CONTEXT)
     })
 
+    it('skips carrier keys that are not strings', () => {
+      const getter = {
+        get: (carrier: Record<string, string>, key: string) => carrier[key],
+        keys: () => [5, 'uberctx-user'] as unknown as string[],
+      }
+      const ctx = jaeger.extract(ROOT_CONTEXT, { 'uberctx-user': 'carol' }, getter)
+      expect(baggageOf(ctx)).toEqual({ user: 'carol' })
+    })
+
     it('never throws when the getter throws', () => {
       const getter = {
         get: () => {

@@ -305,3 +305,36 @@ describe('TraceContextPropagator', () => {
     })
   })
 })
+
+describe('custom getters', () => {
+  const traceparent = `00-${TRACE_ID}-${SPAN_ID}-01`
+
+  it('keeps the traceparent when keys() is missing or throws while tracestate is absent', () => {
+    const get = (carrier: Record<string, string>, key: string): string | undefined => carrier[key]
+    const getters = [
+      { get, keys: undefined as unknown as () => string[] },
+      {
+        get,
+        keys: (): string[] => {
+          throw new Error('no keys')
+        },
+      },
+      { get, keys: (() => 'not an array') as unknown as () => string[] },
+      { get, keys: (() => [7, null, 'TRACESTATE']) as unknown as () => string[] },
+    ]
+    for (const getter of getters) {
+      const ctx = new TraceContextPropagator().extract(ROOT_CONTEXT, { traceparent }, getter)
+      expect(trace.getSpanContext(ctx)?.traceId).toBe(TRACE_ID)
+    }
+  })
+
+  it('finds another casing through keys() of a Map-backed carrier', () => {
+    const headers = new Map([['TraceParent', traceparent]])
+    const getter: TextMapGetter<Map<string, string>> = {
+      get: (carrier, key) => carrier.get(key),
+      keys: (carrier) => [...carrier.keys()],
+    }
+    const ctx = new TraceContextPropagator().extract(ROOT_CONTEXT, headers, getter)
+    expect(trace.getSpanContext(ctx)?.spanId).toBe(SPAN_ID)
+  })
+})
