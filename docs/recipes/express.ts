@@ -96,7 +96,8 @@ export async function start({
   })
 
   app.use(traceErrors()) // after the routes: records errors passed to next(err)
-  app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((error: Error, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error)
     res.status(500).json({ error: error.message })
   })
 
