@@ -219,6 +219,29 @@ describe('traceparent (CONFORMANCE.md "traceparent cases")', () => {
     expectConforming(await harness.send(headers), expected)
   })
 
+  it.each([
+    [
+      'two traceparent values',
+      [
+        ['traceparent', VALID],
+        ['traceparent', VALID],
+      ],
+      restart,
+    ],
+    ['TraceParent', [['TraceParent', VALID]], continued],
+    [
+      'two tracestate values',
+      [
+        ['traceparent', VALID],
+        ['tracestate', 'foo=1'],
+        ['tracestate', 'bar=2'],
+      ],
+      { ...continued, tracestate: 'foo=1,bar=2' },
+    ],
+  ] as const)('%s sent through setHeader()', async (_name, headers, expected) => {
+    expectConforming(await harness.send(headers, 'setHeader'), expected)
+  })
+
   it('restarts with a fresh random trace id every time', async () => {
     const ids = new Set<string>()
     for (let i = 0; i < 5; i++) {

@@ -80,7 +80,7 @@ export async function startHarness(
   propagator: TextMapPropagator,
   provider: TracerProvider,
 ): Promise<{
-  send: (headers: RawHeaders) => Promise<HopResult>
+  send: (headers: RawHeaders, via?: 'raw' | 'setHeader') => Promise<HopResult>
   close: () => Promise<void>
 }> {
   const tracer = provider.getTracer('conformance-harness')
@@ -140,16 +140,27 @@ export async function startHarness(
   })
   const servicePort = await listen(service)
 
-  function send(headers: RawHeaders): Promise<HopResult> {
+  /**
+   * Sends `headers` to the test service. By default as a flat raw-header array, which keeps
+   * repeated names and their casing exactly as written; with `setHeader`, through
+   * `ClientRequest#setHeader` (a repeated name becomes one call with an array of values).
+   */
+  function send(headers: RawHeaders, via: 'raw' | 'setHeader' = 'raw'): Promise<HopResult> {
     const id = String(++nextId)
     const record: Pending = { calls: [], clientSpans: [] }
     pending.set(id, record)
-    // A flat raw-header array keeps repeated names and their casing exactly as written.
     const raw: string[] = ['Host', `127.0.0.1:${servicePort}`, 'x-harness-id', id]
-    for (const [name, value] of headers) raw.push(name, value)
+    if (via === 'raw') for (const [name, value] of headers) raw.push(name, value)
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port: servicePort, path: '/', headers: raw, agent: false },
+        {
+          host: '127.0.0.1',
+          port: servicePort,
+          path: '/',
+          // Raw arrays are written at once; an object leaves room for setHeader() below.
+          headers: via === 'raw' ? raw : { 'x-harness-id': id },
+          agent: false,
+        },
         (res) => {
           res.resume()
           res.on('end', () => {
@@ -165,6 +176,14 @@ export async function startHarness(
         },
       )
       req.on('error', reject)
+      if (via === 'setHeader') {
+        const grouped = new Map<string, string[]>()
+        for (const [name, value] of headers)
+          grouped.set(name, [...(grouped.get(name) ?? []), value])
+        for (const [name, values] of grouped) {
+          req.setHeader(name, values.length === 1 ? values[0]! : values)
+        }
+      }
       req.end()
     })
   }
