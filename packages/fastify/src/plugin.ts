@@ -92,7 +92,14 @@ function keepWrapped(target: object, key: string, wrap: (value: unknown) => unkn
 }
 
 const plugin: FastifyPluginCallback<TracingPluginOptions> = (instance, options, done) => {
-  const settings = makeSettings(options)
+  let settings: Settings
+  try {
+    settings = makeSettings(options)
+  } catch (error) {
+    // a callback plugin reports failure through done(); a throw would leave avvio waiting
+    done(error as Error)
+    return
+  }
   const routeSettings = new WeakMap<object, Settings>()
 
   function settingsFor(request: FastifyRequest): Settings | undefined {
