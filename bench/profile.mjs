@@ -2,7 +2,12 @@
 // self time per function and per package, and inclusive time of the functions matching --focus,
 // all in µs per request (requests served over the whole process life, warm-up included).
 //
-//   node bench/profile.mjs bench/profiles/CPU.….cpuprofile [--top 25] [--focus tracehop|Span]
+//   node bench/profile.mjs CPU.….cpuprofile [--top 25] [--focus REGEX] [--callees REGEX]
+//
+// --focus: inclusive time of the frames matching REGEX (function name or script URL).
+// --callees: for the innermost frame matching REGEX in each sample, the function it was calling
+// (or "(self)"): what the matching code spends its time on, e.g. --callees packages/core.
+// Samples in the bench app's own code are left out even when a tracer frame is above them.
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import process from 'node:process'
@@ -10,7 +15,11 @@ import { parseArgs } from 'node:util'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '25' }, focus: { type: 'string' } },
+  options: {
+    top: { type: 'string', default: '25' },
+    focus: { type: 'string' },
+    callees: { type: 'string' },
+  },
 })
 if (positionals.length === 0) {
   console.error('usage: node bench/profile.mjs <file.cpuprofile> [--top N] [--focus REGEX]')
@@ -88,6 +97,37 @@ for (const file of positionals) {
   console.log(`\nself time by function (top ${values.top}):`)
   for (const [k, us] of [...byFunction].sort((x, y) => y[1] - x[1]).slice(0, Number(values.top))) {
     console.log(`  ${pct(us)} ${per(us)}  ${k}`)
+  }
+
+  if (values.callees) {
+    const re = new RegExp(values.callees)
+    const matches = (n) => re.test(`${n.callFrame.functionName} ${n.callFrame.url}`)
+    const pairs = new Map()
+    let inside = 0
+    for (let i = 0; i < profile.samples.length; i++) {
+      let below
+      for (let id = profile.samples[i]; id !== undefined; id = parent.get(id)) {
+        const n = nodes.get(id)
+        // Time in the app's own code (run inside context.with by the tracer) is not the tracer's.
+        if (/\/bench\/(apps\/|lib\/common)/.test(n.callFrame.url)) break
+        if (matches(n)) {
+          const callee = below
+            ? `${below.callFrame.functionName || '(anonymous)'} ${where(below.callFrame)}`
+            : '(self)'
+          const key = `${n.callFrame.functionName || '(anonymous)'} → ${callee}`
+          pairs.set(key, (pairs.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0))
+          inside += profile.timeDeltas[i] ?? 0
+          break
+        }
+        below = n
+      }
+    }
+    console.log(
+      `\ntime under frames matching /${values.callees}/ (${per(inside).trim()}), by what they call:`,
+    )
+    for (const [k, us] of [...pairs].sort((x, y) => y[1] - x[1]).slice(0, Number(values.top))) {
+      console.log(`  ${pct(us)} ${per(us)}  ${k}`)
+    }
   }
 
   if (values.focus) {

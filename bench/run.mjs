@@ -108,7 +108,7 @@ async function runOnce(v) {
   const execArgv = []
   if (profile && v.id.includes(profile)) {
     mkdirSync(PROFILE_DIR, { recursive: true })
-    execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR)
+    execArgv.push('--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', PROFILE_DIR)
   }
   const server = await startServer(
     {
@@ -135,6 +135,7 @@ async function runOnce(v) {
     const run = {
       rps: r.requests / r.seconds,
       cpu: r.cpuMicros / r.requests,
+      cpuSystem: r.cpuSystemMicros / r.requests,
       p50: ac.latency.p50,
       p99: ac.latency.p99,
       rss: r.rss / 2 ** 20,
@@ -241,7 +242,7 @@ async function main() {
       const line =
         run.rps === undefined
           ? 'FAILED'
-          : `${run.rps.toFixed(0)} req/s, ${run.cpu.toFixed(1)} µs/req, p99 ${run.p99} ms, ${run.spans.toFixed(2)} spans/req`
+          : `${run.rps.toFixed(0)} req/s, ${run.cpu.toFixed(1)} µs/req (${run.cpuSystem.toFixed(1)} system), p99 ${run.p99} ms, ${run.spans.toFixed(2)} spans/req`
       console.log(
         `[${round}/${settings.rounds}] ${v.id.padEnd(36)} ${line}${run.failures.length ? `  ✗ ${run.failures.join('; ')}` : ''}`,
       )

@@ -142,6 +142,7 @@ async function onMessage(message) {
     const result = {
       seconds,
       cpuMicros: cpu.user + cpu.system,
+      cpuSystemMicros: cpu.system,
       requests: probe.requests - window.requests,
       requestsTotal: probe.requests,
       contextChecked: probe.contextChecked - window.contextChecked,
