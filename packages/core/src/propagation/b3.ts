@@ -124,7 +124,7 @@ export class B3Propagator implements TextMapPropagator {
     if (spanContext === undefined || isTracingSuppressed(context)) return
     const { traceId, spanId } = spanContext
     if (!isValidIds(traceId, spanId)) return
-    const debug = isDebug(context)
+    const debug = isDebug(context, traceId)
     const sampled = (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0
     if (!this._multi) {
       setter.set(carrier, B3_HEADER, `${traceId}-${spanId}-${debug ? 'd' : sampled ? '1' : '0'}`)
@@ -148,7 +148,7 @@ export class B3Propagator implements TextMapPropagator {
         trace.setSpanContext(context, ids.spanContext),
         ids.spanContext.traceId,
       )
-      if (ids.debug) result = setDebug(result)
+      if (ids.debug) result = setDebug(result, ids.spanContext.traceId)
       return result
     } catch (error) {
       diag.debug('@tracehop/core: B3 extraction failed', error)

@@ -95,7 +95,7 @@ export class JaegerPropagator implements TextMapPropagator {
     const spanContext = trace.getSpanContext(context)
     if (spanContext !== undefined && isValidIds(spanContext.traceId, spanContext.spanId)) {
       let flags = spanContext.traceFlags & FLAG_SAMPLED
-      if (isDebug(context)) flags |= FLAG_DEBUG | FLAG_SAMPLED
+      if (isDebug(context, spanContext.traceId)) flags |= FLAG_DEBUG | FLAG_SAMPLED
       setter.set(carrier, JAEGER_HEADER, `${spanContext.traceId}:${spanContext.spanId}:0:${flags}`)
     }
     if (!this._baggage) return
@@ -119,7 +119,7 @@ export class JaegerPropagator implements TextMapPropagator {
           trace.setSpanContext(result, ids.spanContext),
           ids.spanContext.traceId,
         )
-        if (ids.debug) result = setDebug(result)
+        if (ids.debug) result = setDebug(result, ids.spanContext.traceId)
       }
       if (this._baggage) result = this._extractBaggage(result, carrier, getter)
     } catch (error) {

@@ -62,14 +62,17 @@ export function setForeignRemoteTrace(context: Context, traceId: string): Contex
 
 const kDebug = Symbol.for('tracehop.propagation.debug')
 
-/** Marks `context` as carrying a remote debug decision (B3 `d` / `X-B3-Flags: 1`, Jaeger flag 2). */
-export function setDebug(context: Context): Context {
-  return context.setValue(kDebug, true)
+/**
+ * Notes that the remote caller asked to debug trace `traceId` (B3 `d` / `X-B3-Flags: 1`,
+ * Jaeger flag 2). Tied to the trace id so a new root started in this context is not marked.
+ */
+export function setDebug(context: Context, traceId: string): Context {
+  return context.setValue(kDebug, traceId)
 }
 
-/** True when a remote debug decision was extracted into `context`. */
-export function isDebug(context: Context): boolean {
-  return context.getValue(kDebug) === true
+/** True when a remote debug decision for `traceId` was extracted into `context`. */
+export function isDebug(context: Context, traceId: string): boolean {
+  return context.getValue(kDebug) === traceId
 }
 
 /** The remote trace noted by {@link setRemoteTrace}, if any. */

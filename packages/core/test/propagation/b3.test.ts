@@ -103,6 +103,12 @@ describe('B3Propagator', () => {
     })
   })
 
+  it('does not pass debug on to another trace started in the same context', () => {
+    const ctx = extract({ b3: `${TRACE_ID}-${SPAN_ID}-d` })
+    const otherTrace = trace.setSpanContext(ctx, remote('c'.repeat(32), 1) as SpanContext)
+    expect(inject(otherTrace)).toEqual({ b3: `${'c'.repeat(32)}-${SPAN_ID}-1` })
+  })
+
   describe('extract, multiple headers', () => {
     const ids = { 'x-b3-traceid': TRACE_ID, 'x-b3-spanid': SPAN_ID }
 

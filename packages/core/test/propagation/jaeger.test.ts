@@ -157,6 +157,12 @@ describe('JaegerPropagator', () => {
       expect(inject(debug)).toEqual({ 'uber-trace-id': `${TRACE_ID}:${SPAN_ID}:0:3` })
     })
 
+    it('does not pass debug on to another trace started in the same context', () => {
+      const debug = extract({ 'uber-trace-id': `${TRACE_ID}:${SPAN_ID}:0:3` })
+      const other = trace.setSpanContext(debug, remote('c'.repeat(32), SPAN_ID, 1))
+      expect(inject(other)).toEqual({ 'uber-trace-id': `${'c'.repeat(32)}:${SPAN_ID}:0:1` })
+    })
+
     it('writes baggage as encoded uberctx- headers unless turned off', () => {
       const ctx = propagation.setBaggage(
         sampled,
