@@ -230,7 +230,8 @@ async function main() {
   const runs = new Map(variants.map((v) => [v.id, []]))
   const failures = []
   for (let round = 1; round <= settings.rounds; round++) {
-    for (const v of variants) {
+    // A B C, C B A, …: drift during the run (the machine's other load) weighs on every variant alike.
+    for (const v of round % 2 === 1 ? variants : [...variants].reverse()) {
       let run
       try {
         run = await runOnce(v)
@@ -267,6 +268,10 @@ async function main() {
     return {
       ...v,
       rounds: ok.length,
+      // Per round (undefined where a run failed), so the report can pair each run with the
+      // bare run of the same round.
+      cpuRuns: runs.get(v.id).map((r) => r.cpu),
+      rpsRuns: runs.get(v.id).map((r) => r.rps),
       rps: pick('rps'),
       cpu: pick('cpu'),
       p50: pick('p50'),

@@ -28,10 +28,23 @@ export function formatTable(rows, frameworks) {
         r.rounds > 0,
     )
   const bare = (r) => find(r.framework, 'none', r.layers, true)
-  const added = (r) => {
+  // Paired by round: the median of (variant − bare of the same round), which cancels the drift
+  // between rounds; the difference of the medians where no round has both.
+  const paired = (r, key, combine) => {
     const b = r && bare(r)
-    return r && b && r.cpu !== undefined ? r.cpu - b.cpu : undefined
+    if (!r || !b || r[key] === undefined || b[key] === undefined) return undefined
+    const runs = r[`${key}Runs`] ?? []
+    const pairs = runs
+      .map((x, i) =>
+        x === undefined || b[`${key}Runs`]?.[i] === undefined
+          ? undefined
+          : combine(x, b[`${key}Runs`][i]),
+      )
+      .filter((x) => Number.isFinite(x))
+    return pairs.length > 0 ? median(pairs) : combine(r[key], b[key])
   }
+  const added = (r) => paired(r, 'cpu', (x, b) => x - b)
+  const throughput = (r) => paired(r, 'rps', (x, b) => (x / b - 1) * 100)
   const cheapestPeer = (framework, layers, sampled) => {
     let best
     for (const r of rows) {
@@ -74,7 +87,7 @@ export function formatTable(rows, frameworks) {
     lines.push([
       r.ours ? `**${name}**` : name,
       fixed(r.rps, 0),
-      r === b || !b || r.rps === undefined ? '' : `${signed((r.rps / b.rps - 1) * 100)}%`,
+      r === b || !b || r.rps === undefined ? '' : `${signed(throughput(r))}%`,
       fixed(r.cpu),
       r.tracer === 'none' ? '' : signed(a),
       peer && a !== undefined && peer.added > 0 ? (a / peer.added).toFixed(2) : '',
@@ -104,7 +117,7 @@ export function formatTable(rows, frameworks) {
     const ours = find('express', 'tracehop', 2, true)
     const b = ours && bare(ours)
     if (ours && b) {
-      const loss = (1 - ours.rps / b.rps) * 100
+      const loss = -throughput(ours)
       targets.push({
         pass: loss <= 5,
         text: `Express throughput with tracehop: ${fixed(ours.rps, 0)} vs ${fixed(b.rps, 0)} req/s bare, ${fixed(loss)}% lost (target ≤ 5%)`,
