@@ -162,15 +162,13 @@ const plugin: FastifyPluginCallback<TracingPluginOptions> = (instance, options, 
       handlerSite ??= hookSite('handler', label)
       return withRequestContext(value as AnyFunction, handlerSite, 0)
     })
+    // also for hooks the route does not have yet: a later onRoute hook may add them
     for (const kind of ROUTE_HOOKS) {
-      if (route[kind as keyof RouteOptions] === undefined) continue
       keepWrapped(route, kind, (value) => wrapHookValue(value, (fn) => wrapHook(kind, fn)))
     }
-    if (route.errorHandler !== undefined) {
-      keepWrapped(route, 'errorHandler', (value) =>
-        typeof value === 'function' ? wrapErrorHandler(value as AnyFunction) : value,
-      )
-    }
+    keepWrapped(route, 'errorHandler', (value) =>
+      typeof value === 'function' ? wrapErrorHandler(value as AnyFunction) : value,
+    )
   }
 
   instance.decorateRequest('tracing', null as unknown as FastifyRequest['tracing'])
