@@ -124,7 +124,7 @@ describe('OTEL_TRACES_EXPORTER', () => {
     expect(report.exporter).toBe('console')
     const traceId = report.received[0]!.traceparent!.split('-')[1]
     expect(result.stdout).toContain(`trace ${traceId}`)
-    expect(result.stdout).toMatch(/└─ GET .* server .* 200  \/via-http$/m)
+    expect(result.stdout).toMatch(/└─ GET .* server .* 200 {2}\/via-http$/m)
     expect(receiver.requests).toEqual([])
   })
 

@@ -70,6 +70,10 @@ export interface RunningFixture {
   done: Promise<FixtureResult>
   /** Resolves once stdout contains `text`. */
   waitForOutput(text: string, timeoutMs?: number): Promise<void>
+  /** What the child printed on stdout so far. */
+  stdout(): string
+  /** What the child printed on stderr so far. */
+  stderr(): string
 }
 
 /** Clean environment for a fixture: no OTEL_* or NODE_ENV from the test runner leak in. */
@@ -139,7 +143,7 @@ export async function spawnFixture(
       listeners.add(check)
       check()
     })
-  return { child, done, waitForOutput }
+  return { child, done, waitForOutput, stdout: () => stdout, stderr: () => stderr }
 }
 
 /** Runs a fixture to the end. */

@@ -1,0 +1,71 @@
+import { startOtlpReceiver, type OtlpReceiver } from '../../../test-utils/otlp-receiver.js'
+import { parseReport, runApp, startApp } from './helpers/app.js'
+
+// Flushing on the way out, in real processes: signals, the end of the event loop, shutdown().
+// OTEL_BSP_SCHEDULE_DELAY=60000 keeps the spans queued, so only the flush can deliver them.
+let receiver: OtlpReceiver
+beforeEach(async () => {
+  receiver = await startOtlpReceiver()
+})
+afterEach(() => receiver.close())
+
+const queued = (): Record<string, string> => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+  OTEL_SERVICE_NAME: 'app',
+  OTEL_BSP_SCHEDULE_DELAY: '60000',
+})
+
+describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
+  it('flushes the queued spans, then the process dies of the signal as it would have', async () => {
+    const app = await startApp(queued(), {}, 'signal')
+    await app.waitForOutput('ready')
+    expect(parseReport(app.stdout(), 'ready').body).toBe('done')
+    expect(receiver.spans).toEqual([]) // still queued
+    app.child.kill(signal)
+    const result = await app.done
+    expect(result).toMatchObject({ code: null, signal })
+    expect(receiver.spans).toHaveLength(6)
+  })
+})
+
+describe('SIGTERM with a handler of the app', () => {
+  it('flushes beside it and leaves the exit to the app', async () => {
+    const app = await startApp(queued(), {}, 'app-signal')
+    await app.waitForOutput('ready')
+    app.child.kill('SIGTERM')
+    const result = await app.done
+    expect(result).toMatchObject({ code: 7, signal: null })
+    expect(receiver.spans).toHaveLength(6)
+  })
+})
+
+describe('SIGTERM while the collector is down', () => {
+  it('gives up after shutdownTimeoutMillis and still dies of the signal', async () => {
+    const app = await startApp(queued(), { shutdownTimeoutMillis: 500 }, 'signal')
+    await app.waitForOutput('ready')
+    await receiver.stop()
+    const started = Date.now()
+    app.child.kill('SIGTERM')
+    const result = await app.done
+    expect(result.signal).toBe('SIGTERM')
+    // 500 ms flush budget + a 250 ms guard; generous for a loaded machine, far below the
+    // exporter's own 10 s timeout
+    expect(Date.now() - started).toBeLessThan(5000)
+  })
+})
+
+describe('the end of the event loop', () => {
+  it('flushes queued spans when the app ends without calling shutdown()', async () => {
+    const { result } = await runApp(queued(), {}, 'exit')
+    expect(result.code).toBe(0)
+    expect(receiver.spans).toHaveLength(6)
+  })
+})
+
+describe('shutdown()', () => {
+  it('flushes and reports what it exported', async () => {
+    const { report } = await runApp(queued())
+    expect(report.stats).toEqual({ queued: 0, exported: 6, dropped: 0, failed: 0 })
+    expect(receiver.spans).toHaveLength(6)
+  })
+})
