@@ -15,24 +15,34 @@ import { describeMount, joinRoute, mountTemplate, routePath } from './route-temp
 // loaded copies of this package (ESM and CJS) never wrap the same layer twice.
 
 const kOwner = Symbol.for('tracehop.express.owner')
-const kOriginal = Symbol.for('tracehop.express.original')
+const kOriginalRequest = Symbol.for('tracehop.express.original-request')
+const kOriginalError = Symbol.for('tracehop.express.original-error')
+const kKind = Symbol.for('tracehop.express.kind')
 const kAnchoredLength = Symbol.for('tracehop.express.anchored-length')
 const kReported = Symbol.for('tracehop.express.reported')
-const kInRoute = Symbol.for('tracehop.express.in-route')
 /** Per-request state of the Express adapter (shared by every loaded copy). */
 export const kState = Symbol.for('tracehop.express.state')
 
-interface Originals {
-  readonly request: RequestMethod
-  readonly error: ErrorMethod
+/** What a layer is, for the bookkeeping at its entry. */
+const enum Kind {
+  /** A handler inside a route (`app.get(path, a, b)`). */
+  InRoute,
+  /** Middleware (`app.use(fn)`, `app.use(path, fn)`). */
+  Plain,
+  /** The layer of a route (`app.get(path, ...)`, `app.route(path)`). */
+  Route,
+  /** A mounted router. */
+  Router,
+  /** A mounted sub-app (`app.use(path, otherApp)`). */
+  App,
 }
 
 interface AnchoredLayer extends Layer {
   [kOwner]?: Owner
-  [kOriginal]?: Originals
+  [kOriginalRequest]?: RequestMethod
+  [kOriginalError]?: ErrorMethod
   [kReported]?: true
-  // a handler inside a route (`app.get(path, a, b)`), not a layer of a router
-  [kInRoute]?: boolean
+  [kKind]?: Kind
 }
 
 type Owner = StackOwner & { [kAnchoredLength]?: number }
@@ -41,11 +51,19 @@ type Owner = StackOwner & { [kAnchoredLength]?: number }
 // (a mounted sub-app, and the router the trace middleware itself sits in).
 const PENDING: unique symbol = Symbol('tracehop.express.pending')
 
+/** A router the request is in, with the route-template prefix it is mounted at. */
+class Mount {
+  constructor(
+    public router: object | typeof PENDING,
+    readonly prefix: string | undefined,
+    readonly parent: Mount | undefined,
+  ) {}
+}
+
 /** What the adapter keeps on each traced request. */
 export class RequestState {
-  /** Routers entered by this request, outermost first, with the template prefix of each. */
-  readonly routers: (object | typeof PENDING)[]
-  readonly prefixes: (string | undefined)[]
+  /** The innermost router entered by this request; its parents lead to the app's router. */
+  mount: Mount
   /** The route template of the route layer last entered (for the layers inside that route). */
   routeTemplate: string | undefined = undefined
   previous: AnchoredLayer | undefined = undefined
@@ -58,8 +76,7 @@ export class RequestState {
     readonly diagnostics: boolean,
     basePrefix: string,
   ) {
-    this.routers = [PENDING]
-    this.prefixes = [basePrefix]
+    this.mount = new Mount(PENDING, basePrefix, undefined)
   }
 }
 
@@ -95,21 +112,33 @@ export function anchorStack(owner: Owner, inRoute = false): void {
 
 function anchorLayer(layer: AnchoredLayer, owner: Owner, inRoute: boolean): void {
   if (typeof layer.handleRequest === 'function' && typeof layer.handleError === 'function') {
-    layer[kOriginal] = { request: layer.handleRequest, error: layer.handleError }
+    layer[kOriginalRequest] = layer.handleRequest
+    layer[kOriginalError] = layer.handleError
     layer.handleRequest = anchoredRequest
     layer.handleError = anchoredError
   } else if (
     typeof layer.handle_request === 'function' &&
     typeof layer.handle_error === 'function'
   ) {
-    layer[kOriginal] = { request: layer.handle_request, error: layer.handle_error }
+    layer[kOriginalRequest] = layer.handle_request
+    layer[kOriginalError] = layer.handle_error
     layer.handle_request = anchoredRequest
     layer.handle_error = anchoredError
   } else {
     return // not a layer this package knows: leave it alone
   }
   layer[kOwner] = owner
-  layer[kInRoute] = inRoute
+  // Decided once here rather than at every request; Express sets `layer.route` before it
+  // pushes the layer on the stack.
+  layer[kKind] = inRoute
+    ? Kind.InRoute
+    : layer.route !== undefined
+      ? Kind.Route
+      : isRouter(layer.handle)
+        ? Kind.Router
+        : layer.name === 'mounted_app'
+          ? Kind.App
+          : Kind.Plain
 }
 
 function isRouter(handle: unknown): handle is Owner {
@@ -117,18 +146,19 @@ function isRouter(handle: unknown): handle is Owner {
 }
 
 function anchoredRequest(this: AnchoredLayer, req: unknown, res: unknown, next: unknown): unknown {
-  const original = this[kOriginal]!.request
+  const original = this[kOriginalRequest]!
   const state = (req as StatefulRequest)[kState]
   // a layer Express skips (an error handler on the request path) needs no context
   if (state === undefined || this.handle.length > 3) return original.call(this, req, res, next)
-  const ctx = enter(this, req as StatefulRequest, state)
+  const active = context.active()
+  const ctx = enter(this, req as StatefulRequest, state, active)
   const result =
-    context.active() === ctx
+    active === ctx
       ? original.call(this, req, res, next)
       : context.with(ctx, original, this, req, res, next)
   // A mounted sub-app runs its own router: anchor it as soon as it is known, so the layers
   // it runs after this synchronous part (where context gets lost) are re-anchored too.
-  if (this.name === 'mounted_app') {
+  if (this[kKind] === Kind.App) {
     const router = routerOf((req as StatefulRequest).app)
     if (router !== undefined) anchorStack(router)
   }
@@ -142,67 +172,73 @@ function anchoredError(
   res: unknown,
   next: unknown,
 ): unknown {
-  const original = this[kOriginal]!.error
+  const original = this[kOriginalError]!
   const state = (req as StatefulRequest)[kState]
   if (state === undefined || this.handle.length !== 4)
     return original.call(this, error, req, res, next)
-  const ctx = enter(this, req as StatefulRequest, state)
-  return context.active() === ctx
+  const active = context.active()
+  const ctx = enter(this, req as StatefulRequest, state, active)
+  return active === ctx
     ? original.call(this, error, req, res, next)
     : context.with(ctx, original, this, error, req, res, next)
 }
 
 /** The template prefix of `owner` for this request, dropping routers the request has left. */
 function prefixOf(state: RequestState, owner: object): string | undefined {
-  const { routers, prefixes } = state
-  for (let i = routers.length - 1; i >= 0; i--) {
-    if (routers[i] === owner) {
-      if (i < routers.length - 1) {
-        routers.length = i + 1
-        prefixes.length = i + 1
-      }
-      return prefixes[i]
+  const top = state.mount
+  for (let mount: Mount | undefined = top; mount !== undefined; mount = mount.parent) {
+    if (mount.router === owner) {
+      state.mount = mount
+      return mount.prefix
     }
   }
   // The first layer that runs inside a mount whose router was not known yet claims it.
-  const top = routers.length - 1
-  if (routers[top] === PENDING) {
-    routers[top] = owner
-    return prefixes[top]
+  if (top.router === PENDING) {
+    top.router = owner
+    return top.prefix
   }
   return undefined
 }
 
 /** Bookkeeping at layer entry: route template, nested anchoring, diagnostics. Returns the context to run in. */
-function enter(layer: AnchoredLayer, req: StatefulRequest, state: RequestState): Context {
-  const owner = layer[kOwner]!
+function enter(
+  layer: AnchoredLayer,
+  req: StatefulRequest,
+  state: RequestState,
+  active: Context,
+): Context {
+  const kind = layer[kKind]
   let prefix: string | undefined
-  if (layer[kInRoute] !== true) {
-    prefix = prefixOf(state, owner)
-    const route = layer.route
-    if (route !== undefined) {
-      anchorStack(route as RouteLike & Owner, true)
+  if (kind === Kind.InRoute) {
+    prefix = state.routeTemplate
+  } else {
+    prefix = prefixOf(state, layer[kOwner]!)
+    if (kind === Kind.Route) {
+      const route = layer.route as RouteLike & Owner
+      anchorStack(route, true)
       const path = routePath(layer, req)
       const template =
         prefix === undefined || path === undefined ? undefined : joinRoute(prefix, path)
       state.routeTemplate = template
       if (template !== undefined) state.trace.setRoute(template)
-    } else if (isRouter(layer.handle)) {
-      anchorStack(layer.handle)
-      state.routers.push(layer.handle)
-      state.prefixes.push(prefix === undefined ? undefined : joinMount(prefix, layer, req))
-    } else if (layer.name === 'mounted_app') {
-      state.routers.push(PENDING)
-      state.prefixes.push(prefix === undefined ? undefined : joinMount(prefix, layer, req))
+    } else if (kind === Kind.Router) {
+      anchorStack(layer.handle as Owner)
+      const own = prefix === undefined ? undefined : joinMount(prefix, layer, req)
+      state.mount = new Mount(layer.handle, own, state.mount)
+    } else if (kind === Kind.App) {
+      const own = prefix === undefined ? undefined : joinMount(prefix, layer, req)
+      state.mount = new Mount(PENDING, own, state.mount)
     }
-  } else {
-    prefix = state.routeTemplate
   }
 
   const ctx = state.trace.context
-  if (state.diagnostics && layer[kReported] === undefined) {
-    const active = context.active()
-    if (active !== ctx && !sameTrace(active, state.trace)) reportLostContext(layer, prefix, state)
+  if (
+    active !== ctx &&
+    state.diagnostics &&
+    layer[kReported] === undefined &&
+    !sameTrace(active, state.trace)
+  ) {
+    reportLostContext(layer, prefix, state)
   }
   state.previous = layer
   state.previousPrefix = prefix
@@ -223,7 +259,7 @@ function sameTrace(active: Context, requestTrace: RequestTrace): boolean {
 
 function label(layer: AnchoredLayer, prefix: string | undefined): string {
   const where =
-    layer[kInRoute] === true
+    layer[kKind] === Kind.InRoute
       ? (prefix ?? '?')
       : joinRoute(prefix ?? '', describeMount(layer)) || '/'
   return `"${layer.name}" (${where})`

@@ -3,7 +3,7 @@ import { createRequestLifecycle, tryGetRequestTrace } from '@tracehop/core'
 import type { IncomingMessage } from 'node:http'
 import { anchorStack, kState, RequestState, routerOf } from './anchor.js'
 import { OWNER } from './constants.js'
-import type { AppLike } from './layers.js'
+import type { AppLike, StackOwner } from './layers.js'
 import type {
   NextFunction,
   TraceErrorMiddleware,
@@ -28,6 +28,9 @@ interface ExpressRequest extends IncomingMessage {
 export function traceMiddleware(options?: TraceMiddlewareOptions): TraceMiddleware {
   const lifecycle = createRequestLifecycle(options, OWNER)
   const diagnostics = lifecycle.diagnostics
+  // one middleware instance nearly always serves one app: remember its router
+  let lastApp: AppLike | undefined
+  let lastRouter: StackOwner | undefined
   return function tracehopMiddleware(request, response, next) {
     const req = request as ExpressRequest
     if (req[kState] !== undefined) {
@@ -42,7 +45,13 @@ export function traceMiddleware(options?: TraceMiddlewareOptions): TraceMiddlewa
       next()
       return
     }
-    const router = routerOf(req.app)
+    const app = req.app
+    let router = lastRouter
+    if (app !== lastApp || router === undefined) {
+      router = routerOf(app)
+      lastApp = app
+      lastRouter = router
+    }
     if (router !== undefined) anchorStack(router)
     req[kState] = new RequestState(requestTrace, diagnostics, req.baseUrl ?? '')
     if (context.active() === requestTrace.context) next()
