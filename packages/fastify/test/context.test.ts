@@ -221,7 +221,7 @@ describe.each(FASTIFY_VERSIONS)(
       })
       app.setErrorHandler(async (error, request, reply) => {
         record(request, 'errorHandler')
-        return reply.code(500).send({ handled: error.message })
+        return reply.code(500).send({ handled: (error as Error).message })
       })
       app.setNotFoundHandler(
         {
