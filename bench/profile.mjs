@@ -83,12 +83,21 @@ for (const file of positionals) {
     byArea.set(a, (byArea.get(a) ?? 0) + n.self)
   }
 
-  const per = (us) => (requests ? `${(us / requests).toFixed(2).padStart(7)} µs/req` : '')
+  // The profiler samples wall time on the main thread: time the process waited for a CPU (a busy
+  // machine) lands on whatever frame was running. Scaling by measured CPU / sampled busy time
+  // turns the samples back into CPU µs per request, assuming the waiting fell evenly.
+  const busyPerRequest = requests ? total / requests : undefined
+  const scale =
+    meta?.cpuPerRequest && busyPerRequest ? Math.min(1, meta.cpuPerRequest / busyPerRequest) : 1
+  const per = (us) => (requests ? `${((us / requests) * scale).toFixed(2).padStart(7)} µs/req` : '')
   const pct = (us) => `${((us / total) * 100).toFixed(1).padStart(5)}%`
   console.log(`\n${file}`)
   console.log(
     `variant ${meta?.variant ?? '?'}; ${(total / 1000).toFixed(0)} ms busy, ${(idle / 1000).toFixed(0)} ms idle; ${requests ?? '?'} requests served` +
-      (requests ? `; ${(total / requests).toFixed(1)} µs busy per request` : ''),
+      (requests ? `; ${busyPerRequest.toFixed(1)} µs busy per request` : '') +
+      (meta?.cpuPerRequest
+        ? `; measured CPU ${meta.cpuPerRequest.toFixed(1)} µs per request, so µs below are scaled by ${scale.toFixed(2)}`
+        : ''),
   )
   console.log('\nself time by package / area:')
   for (const [a, us] of [...byArea].sort((x, y) => y[1] - x[1]).slice(0, 15)) {

@@ -154,6 +154,7 @@ async function runOnce(v) {
           requestsMeasured: r.requests,
           // The profile covers warm-up too; the last few requests after the window are not counted.
           requestsTotal: r.requestsTotal,
+          cpuPerRequest: r.cpuMicros / r.requests,
         }),
       )
     }
