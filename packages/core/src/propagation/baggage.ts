@@ -9,6 +9,7 @@ import {
   type TextMapSetter,
 } from '@opentelemetry/api'
 import {
+  indexWithin,
   isTracingSuppressed,
   listValue,
   readHeader,
@@ -68,13 +69,11 @@ function isValueAt(s: string, start: number, end: number): boolean {
 function isPropertiesAt(s: string, start: number, end: number): boolean {
   let pos = start
   while (pos <= end) {
-    let semi = s.indexOf(';', pos)
-    if (semi === -1 || semi > end) semi = end
+    const semi = indexWithin(s, 0x3b, pos, end)
     const from = skipOws(s, pos, semi)
     const to = trimOwsEnd(s, from, semi)
     pos = semi + 1
-    let eq = s.indexOf('=', from)
-    if (eq === -1 || eq > to) eq = to
+    const eq = indexWithin(s, 0x3d, from, to)
     if (!isTokenAt(s, from, trimOwsEnd(s, from, eq))) return false
     if (eq < to && !isValueAt(s, skipOws(s, eq + 1, to), to)) return false
   }
@@ -102,10 +101,9 @@ export function parseBaggage(header: string): Record<string, BaggageEntry> | und
     total += end - start + (total === 0 ? 0 : 1)
     if (total > MAX_TOTAL_LENGTH) break
     if (end - start > MAX_MEMBER_LENGTH) continue
-    let semi = header.indexOf(';', start)
-    if (semi === -1 || semi > end) semi = end
-    const eq = header.indexOf('=', start)
-    if (eq === -1 || eq > semi) continue
+    const semi = indexWithin(header, 0x3b, start, end)
+    const eq = indexWithin(header, 0x3d, start, semi)
+    if (eq === semi) continue
     const keyEnd = trimOwsEnd(header, start, eq)
     const valueStart = skipOws(header, eq + 1, semi)
     const valueEnd = trimOwsEnd(header, valueStart, semi)

@@ -83,6 +83,17 @@ export function trimOwsEnd(s: string, start: number, end: number): number {
   return end
 }
 
+/**
+ * `s.indexOf(char, from)` that stops at `to`, returning `to` when not found. An unbounded search
+ * from every list member would rescan the rest of a long header each time.
+ */
+export function indexWithin(s: string, code: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    if (s.charCodeAt(i) === code) return i
+  }
+  return to
+}
+
 /** True when `s[start, end)` is lowercase hex only. A loop, not a regex: this runs per request. */
 export function isLowerHex(s: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {

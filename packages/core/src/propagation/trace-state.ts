@@ -1,5 +1,5 @@
 import { diag, type TraceState } from '@opentelemetry/api'
-import { skipOws, trimOwsEnd } from './header-utils.js'
+import { indexWithin, skipOws, trimOwsEnd } from './header-utils.js'
 
 // Limits from W3C Trace Context Level 2, https://www.w3.org/TR/trace-context-2/#tracestate-header
 const MAX_MEMBERS = 32
@@ -106,13 +106,8 @@ export class W3CTraceState implements TraceState {
         continue
       }
       if (++members > MAX_MEMBERS) return undefined
-      const eq = header.indexOf('=', start)
-      if (
-        eq === -1 ||
-        eq >= end ||
-        !isKeyAt(header, start, eq) ||
-        !isValueAt(header, eq + 1, end)
-      ) {
+      const eq = indexWithin(header, 0x3d, start, end)
+      if (eq === end || !isKeyAt(header, start, eq) || !isValueAt(header, eq + 1, end)) {
         return undefined
       }
       const key = header.slice(start, eq)

@@ -22,6 +22,8 @@ import {
 } from '../../src/index.js'
 
 const RUNS = { numRuns: 10_000 }
+// Generous: 10,000 runs under coverage instrumentation on a busy machine.
+const TIMEOUT = 120_000
 
 const provider = new BasicTracerProvider()
 const tracer = provider.getTracer('properties')
@@ -213,210 +215,234 @@ const uberLike: fc.Arbitrary<string> = fc
   .map((parts) => parts.join(''))
 
 describe('properties (10,000 runs each)', () => {
-  it('extract never throws, whatever the carrier', () => {
-    const propagators: TextMapPropagator[] = [
-      new TraceContextPropagator(),
-      new W3CBaggagePropagator(),
-      new B3Propagator(),
-      new JaegerPropagator(),
-      everything,
-    ]
-    let extracted = 0
-    fc.assert(
-      fc.property(carrier, (input) => {
-        for (const propagator of propagators) {
-          if (propagator.extract(ROOT_CONTEXT, input, defaultTextMapGetter) !== ROOT_CONTEXT) {
-            extracted++
+  it(
+    'extract never throws, whatever the carrier',
+    () => {
+      const propagators: TextMapPropagator[] = [
+        new TraceContextPropagator(),
+        new W3CBaggagePropagator(),
+        new B3Propagator(),
+        new JaegerPropagator(),
+        everything,
+      ]
+      let extracted = 0
+      fc.assert(
+        fc.property(carrier, (input) => {
+          for (const propagator of propagators) {
+            if (propagator.extract(ROOT_CONTEXT, input, defaultTextMapGetter) !== ROOT_CONTEXT) {
+              extracted++
+            }
           }
-        }
-      }),
-      RUNS,
-    )
-    // The generators reach the parsing paths, not only the early exits.
-    expect(extracted).toBeGreaterThan(500)
-  })
-
-  it('inject after extract always emits a valid traceparent that agrees with the grammar', () => {
-    const random = new TraceContextPropagator({ randomTraceIds: true })
-    let continued = 0
-    fc.assert(
-      fc.property(
-        casing('traceparent'),
-        fc.oneof(
-          { weight: 3, arbitrary: traceparentLike },
-          { weight: 1, arbitrary: fc.array(traceparentLike, { minLength: 1, maxLength: 2 }) },
-        ),
-        fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
-        (name, value, noise) => {
-          const { headers, parent, span } = hop(random, { ...noise, [name]: value })
-          const remote = trace.getSpanContext(parent)
-          const match = SHAPE.exec(headers.traceparent ?? '')
-          check(match !== null, 'malformed traceparent', headers)
-          const [, traceId, spanId, flags] = match!
-          check(!/^0+$/.test(traceId!) && !/^0+$/.test(spanId!), 'zero id', headers)
-          check(spanId === span.spanContext().spanId, 'parent-id is not the child span', headers)
-          const expected = oracle(value)
-          if (expected === undefined) {
-            // Restarted: a fresh trace, sampled by the SDK, random flag from randomTraceIds.
-            check(remote === undefined, 'accepted an invalid traceparent', value)
-            check(flags === '03', 'flags of a new trace', headers)
-          } else {
-            continued++
-            check(traceId === expected.traceId, 'trace id not continued', value)
-            check(remote?.spanId === expected.spanId, 'remote parent not extracted', value)
-            check(spanId !== expected.spanId, 'incoming parent-id reused', value)
-            check(parseInt(flags!, 16) === (expected.flags & 0x03), 'flags not kept', value)
-          }
-        },
-      ),
-      RUNS,
-    )
-    expect(continued).toBeGreaterThan(500)
-  })
-
-  it('tracestate keeps valid members and their order, over one or several lines', () => {
-    const propagator = new TraceContextPropagator()
-    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
-    fc.assert(
-      fc.property(
-        tsMembers,
-        ows,
-        ows,
-        fc.integer({ min: 1, max: 4 }),
-        (members, before, after, lines) => {
-          const parts = members.map(([key, value]) => `${before}${key}=${value}${after}`)
-          const size = Math.ceil(parts.length / lines)
-          const header: string[] = []
-          for (let i = 0; i < parts.length; i += size) {
-            header.push(parts.slice(i, i + size).join(','))
-          }
-          const { headers, parent } = hop(propagator, { traceparent, tracestate: header })
-          const state = trace.getSpanContext(parent)?.traceState as W3CTraceState
-          const canonical = members.map(([key, value]) => `${key}=${value}`).join(',')
-          const parsed = [...state.entries()].map(([key, value]) => `${key}=${value}`).join(',')
-          check(parsed === canonical, 'members or order changed', header)
-          if (canonical.length <= 512) {
-            check(headers.tracestate === canonical, 'tracestate not propagated as is', header)
-          } else {
-            // Truncated from the right only (no entry here is over 128 characters).
-            check(headers.tracestate!.length <= 512, 'over 512', header)
-            check(canonical.startsWith(`${headers.tracestate!},`), 'not a prefix', header)
-          }
-        },
-      ),
-      RUNS,
-    )
-  })
-
-  it('tracestate parsing never throws and its serialization reads back the same', () => {
-    const tracestateLike = fc.oneof(
-      fc.string(),
-      tsMembers.map((members) => members.map(([key, value]) => `${key}=${value}`).join(',')),
-      fc
-        .array(
-          fc.oneof(
-            fc.tuple(tsKey, tsValue).map(([k, v]) => `${k}=${v}`),
-            fc.string({ maxLength: 6 }),
-          ),
-          { maxLength: 40 },
-        )
-        .map((parts) => parts.join(',')),
-    )
-    fc.assert(
-      fc.property(tracestateLike, (header) => {
-        const state = W3CTraceState.parse(header)
-        if (state === undefined) return
-        const serialized = state.serialize()
-        check(serialized.length <= 512, 'over 512', header)
-        check(W3CTraceState.parse(serialized)?.serialize() === serialized, 'not stable', header)
-      }),
-      RUNS,
-    )
-  })
-
-  it('baggage round-trips any well-formed value, beside junk that never throws', () => {
-    const propagator = new W3CBaggagePropagator()
-    const token = fc.string({
-      unit: chars("abcXYZ019!#$%&'*+-.^_`|~"),
-      minLength: 1,
-      maxLength: 12,
-    })
-    const wellFormed = fc
-      .string({ unit: 'binary', maxLength: 20 })
-      .filter(
-        (value) =>
-          !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value),
-      )
-    fc.assert(
-      fc.property(
-        fc.dictionary(token, wellFormed, { minKeys: 1, maxKeys: 8 }),
-        fc.string(),
-        (entries, junk) => {
-          const baggage = propagation.createBaggage(
-            Object.fromEntries(Object.entries(entries).map(([k, value]) => [k, { value }])),
-          )
-          const out: Record<string, string> = {}
-          propagator.inject(
-            propagation.setBaggage(ROOT_CONTEXT, baggage),
-            out,
-            defaultTextMapSetter,
-          )
-          // Junk first: a later member with the same key wins, so ours must survive it.
-          const back = propagator.extract(
-            ROOT_CONTEXT,
-            { baggage: [junk, out.baggage!] },
-            defaultTextMapGetter,
-          )
-          for (const [key, value] of Object.entries(entries)) {
-            const got = propagation.getBaggage(back)?.getEntry(key)?.value
-            check(got === value, `value of ${key} changed`, { entries, junk, got })
-          }
-        },
-      ),
-      RUNS,
-    )
-  })
-
-  it('B3 and Jaeger never throw, and always inject well-formed headers', () => {
-    const b3 = new B3Propagator()
-    const b3multi = new B3Propagator({ inject: 'multi' })
-    const jaeger = new JaegerPropagator()
-    let continued = 0
-    fc.assert(
-      fc.property(
-        fc.record({
-          b3: fc.oneof(b3Like, fc.string()),
-          'x-b3-traceid': fc.oneof(field(32), field(16), fc.string()),
-          'x-b3-spanid': fc.oneof(field(16), fc.string()),
-          'x-b3-sampled': fc.constantFrom('1', '0', 'true', 'false', 'x', ''),
-          'x-b3-flags': fc.constantFrom('1', '0', ''),
-          'uber-trace-id': fc.oneof(uberLike, fc.string()),
-          'uberctx-k': fc.oneof(fc.string(), fc.string({ unit: 'binary' })),
         }),
-        (headers) => {
-          const single = hop(b3, headers)
-          check(B3_SINGLE.test(single.headers.b3!), 'malformed b3', single.headers)
-          const incoming = trace.getSpanContext(single.parent)
-          if (incoming !== undefined) {
-            continued++
-            check(single.headers.b3!.startsWith(`${incoming.traceId}-`), 'b3 trace lost', headers)
-            check(!single.headers.b3!.includes(`-${incoming.spanId}-`), 'span id reused', headers)
-          }
-          const multi = hop(b3multi, headers).headers
-          check(/^[0-9a-f]{32}$/.test(multi['x-b3-traceid']!), 'malformed x-b3-traceid', multi)
-          check(/^[0-9a-f]{16}$/.test(multi['x-b3-spanid']!), 'malformed x-b3-spanid', multi)
-          const uber = hop(jaeger, headers)
-          const match = UBER.exec(uber.headers['uber-trace-id']!)
-          check(match !== null, 'malformed uber-trace-id', uber.headers)
-          const remote = trace.getSpanContext(uber.parent)
-          if (remote !== undefined) {
-            check(match![1] === remote.traceId, 'jaeger trace lost', headers)
-            check(match![2] !== remote.spanId, 'jaeger span id reused', headers)
-          }
-        },
-      ),
-      RUNS,
-    )
-    expect(continued).toBeGreaterThan(500)
-  })
+        RUNS,
+      )
+      // The generators reach the parsing paths, not only the early exits.
+      expect(extracted).toBeGreaterThan(500)
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'inject after extract always emits a valid traceparent that agrees with the grammar',
+    () => {
+      const random = new TraceContextPropagator({ randomTraceIds: true })
+      let continued = 0
+      fc.assert(
+        fc.property(
+          casing('traceparent'),
+          fc.oneof(
+            { weight: 3, arbitrary: traceparentLike },
+            { weight: 1, arbitrary: fc.array(traceparentLike, { minLength: 1, maxLength: 2 }) },
+          ),
+          fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
+          (name, value, noise) => {
+            const { headers, parent, span } = hop(random, { ...noise, [name]: value })
+            const remote = trace.getSpanContext(parent)
+            const match = SHAPE.exec(headers.traceparent ?? '')
+            check(match !== null, 'malformed traceparent', headers)
+            const [, traceId, spanId, flags] = match!
+            check(!/^0+$/.test(traceId!) && !/^0+$/.test(spanId!), 'zero id', headers)
+            check(spanId === span.spanContext().spanId, 'parent-id is not the child span', headers)
+            const expected = oracle(value)
+            if (expected === undefined) {
+              // Restarted: a fresh trace, sampled by the SDK, random flag from randomTraceIds.
+              check(remote === undefined, 'accepted an invalid traceparent', value)
+              check(flags === '03', 'flags of a new trace', headers)
+            } else {
+              continued++
+              check(traceId === expected.traceId, 'trace id not continued', value)
+              check(remote?.spanId === expected.spanId, 'remote parent not extracted', value)
+              check(spanId !== expected.spanId, 'incoming parent-id reused', value)
+              check(parseInt(flags!, 16) === (expected.flags & 0x03), 'flags not kept', value)
+            }
+          },
+        ),
+        RUNS,
+      )
+      expect(continued).toBeGreaterThan(500)
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'tracestate keeps valid members and their order, over one or several lines',
+    () => {
+      const propagator = new TraceContextPropagator()
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+      fc.assert(
+        fc.property(
+          tsMembers,
+          ows,
+          ows,
+          fc.integer({ min: 1, max: 4 }),
+          (members, before, after, lines) => {
+            const parts = members.map(([key, value]) => `${before}${key}=${value}${after}`)
+            const size = Math.ceil(parts.length / lines)
+            const header: string[] = []
+            for (let i = 0; i < parts.length; i += size) {
+              header.push(parts.slice(i, i + size).join(','))
+            }
+            const { headers, parent } = hop(propagator, { traceparent, tracestate: header })
+            const state = trace.getSpanContext(parent)?.traceState as W3CTraceState
+            const canonical = members.map(([key, value]) => `${key}=${value}`).join(',')
+            const parsed = [...state.entries()].map(([key, value]) => `${key}=${value}`).join(',')
+            check(parsed === canonical, 'members or order changed', header)
+            if (canonical.length <= 512) {
+              check(headers.tracestate === canonical, 'tracestate not propagated as is', header)
+            } else {
+              // Truncated from the right only (no entry here is over 128 characters).
+              check(headers.tracestate!.length <= 512, 'over 512', header)
+              check(canonical.startsWith(`${headers.tracestate!},`), 'not a prefix', header)
+            }
+          },
+        ),
+        RUNS,
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'tracestate parsing never throws and its serialization reads back the same',
+    () => {
+      const tracestateLike = fc.oneof(
+        fc.string(),
+        tsMembers.map((members) => members.map(([key, value]) => `${key}=${value}`).join(',')),
+        fc
+          .array(
+            fc.oneof(
+              fc.tuple(tsKey, tsValue).map(([k, v]) => `${k}=${v}`),
+              fc.string({ maxLength: 6 }),
+            ),
+            { maxLength: 40 },
+          )
+          .map((parts) => parts.join(',')),
+      )
+      fc.assert(
+        fc.property(tracestateLike, (header) => {
+          const state = W3CTraceState.parse(header)
+          if (state === undefined) return
+          const serialized = state.serialize()
+          check(serialized.length <= 512, 'over 512', header)
+          check(W3CTraceState.parse(serialized)?.serialize() === serialized, 'not stable', header)
+        }),
+        RUNS,
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'baggage round-trips any well-formed value, beside junk that never throws',
+    () => {
+      const propagator = new W3CBaggagePropagator()
+      const token = fc.string({
+        unit: chars("abcXYZ019!#$%&'*+-.^_`|~"),
+        minLength: 1,
+        maxLength: 12,
+      })
+      const wellFormed = fc
+        .string({ unit: 'binary', maxLength: 20 })
+        .filter(
+          (value) =>
+            !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value),
+        )
+      fc.assert(
+        fc.property(
+          fc.dictionary(token, wellFormed, { minKeys: 1, maxKeys: 8 }),
+          fc.string(),
+          (entries, junk) => {
+            const baggage = propagation.createBaggage(
+              Object.fromEntries(Object.entries(entries).map(([k, value]) => [k, { value }])),
+            )
+            const out: Record<string, string> = {}
+            propagator.inject(
+              propagation.setBaggage(ROOT_CONTEXT, baggage),
+              out,
+              defaultTextMapSetter,
+            )
+            // Junk first: a later member with the same key wins, so ours must survive it.
+            const back = propagator.extract(
+              ROOT_CONTEXT,
+              { baggage: [junk, out.baggage!] },
+              defaultTextMapGetter,
+            )
+            for (const [key, value] of Object.entries(entries)) {
+              const got = propagation.getBaggage(back)?.getEntry(key)?.value
+              check(got === value, `value of ${key} changed`, { entries, junk, got })
+            }
+          },
+        ),
+        RUNS,
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'B3 and Jaeger never throw, and always inject well-formed headers',
+    () => {
+      const b3 = new B3Propagator()
+      const b3multi = new B3Propagator({ inject: 'multi' })
+      const jaeger = new JaegerPropagator()
+      let continued = 0
+      fc.assert(
+        fc.property(
+          fc.record({
+            b3: fc.oneof(b3Like, fc.string()),
+            'x-b3-traceid': fc.oneof(field(32), field(16), fc.string()),
+            'x-b3-spanid': fc.oneof(field(16), fc.string()),
+            'x-b3-sampled': fc.constantFrom('1', '0', 'true', 'false', 'x', ''),
+            'x-b3-flags': fc.constantFrom('1', '0', ''),
+            'uber-trace-id': fc.oneof(uberLike, fc.string()),
+            'uberctx-k': fc.oneof(fc.string(), fc.string({ unit: 'binary' })),
+          }),
+          (headers) => {
+            const single = hop(b3, headers)
+            check(B3_SINGLE.test(single.headers.b3!), 'malformed b3', single.headers)
+            const incoming = trace.getSpanContext(single.parent)
+            if (incoming !== undefined) {
+              continued++
+              check(single.headers.b3!.startsWith(`${incoming.traceId}-`), 'b3 trace lost', headers)
+              check(!single.headers.b3!.includes(`-${incoming.spanId}-`), 'span id reused', headers)
+            }
+            const multi = hop(b3multi, headers).headers
+            check(/^[0-9a-f]{32}$/.test(multi['x-b3-traceid']!), 'malformed x-b3-traceid', multi)
+            check(/^[0-9a-f]{16}$/.test(multi['x-b3-spanid']!), 'malformed x-b3-spanid', multi)
+            const uber = hop(jaeger, headers)
+            const match = UBER.exec(uber.headers['uber-trace-id']!)
+            check(match !== null, 'malformed uber-trace-id', uber.headers)
+            const remote = trace.getSpanContext(uber.parent)
+            if (remote !== undefined) {
+              check(match![1] === remote.traceId, 'jaeger trace lost', headers)
+              check(match![2] !== remote.spanId, 'jaeger span id reused', headers)
+            }
+          },
+        ),
+        RUNS,
+      )
+      expect(continued).toBeGreaterThan(500)
+    },
+    TIMEOUT,
+  )
 })
