@@ -44,7 +44,6 @@ function matchTemplate(template: Template, path: string): boolean {
   const { segments } = template
   let start = 0
   for (let i = 0; i < segments.length; i++) {
-    if (start > path.length) return false
     let end = path.indexOf('/', start)
     if (end === -1) end = path.length
     const expected = segments[i] as string | null

@@ -125,10 +125,8 @@ function setServerAddress(attributes: Attributes, host: string, scheme: string):
 
 function protocolVersion(request: IncomingMessage): string | undefined {
   const version = request.httpVersion
-  if (version === '1.1' || version === '1.0') return version
-  if (version === '2.0') return '2'
-  if (version === '3.0') return '3'
-  return version === undefined || version === '' ? undefined : version
+  // semantic conventions spell HTTP/2 as "2"; Node reports "2.0"
+  return version === '2.0' ? '2' : version
 }
 
 function statusOf(error: unknown): number | undefined {

@@ -57,6 +57,10 @@ const TRUST_VALUES: ReadonlySet<unknown> = new Set(['continue', 'link', 'ignore'
 // RFC 9110 token characters: what a header name may contain.
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
+function brief(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text
+}
+
 /** Describes a received option value for an error message, briefly and without throwing. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null'
@@ -64,7 +68,7 @@ export function describeValue(value: unknown): string {
     case 'undefined':
       return 'undefined'
     case 'string':
-      return JSON.stringify(value)
+      return brief(JSON.stringify(value))
     case 'function':
       return 'a function'
     case 'symbol':
@@ -73,8 +77,7 @@ export function describeValue(value: unknown): string {
       if (value instanceof RegExp) return String(value)
       if (Array.isArray(value)) return `an array of length ${value.length}`
       try {
-        const json = JSON.stringify(value)
-        return json.length > 80 ? `${json.slice(0, 77)}...` : json
+        return brief(JSON.stringify(value))
       } catch {
         return 'an object'
       }
@@ -216,7 +219,7 @@ export function normalizeOptions(
     ignore = compileIgnore(rules as IgnoreRule[], owner)
   }
 
-  const trust = o.trust ?? 'continue'
+  const trust = o.trust === undefined ? 'continue' : o.trust
   if (typeof trust !== 'function' && !TRUST_VALUES.has(trust)) {
     throw optionError(owner, 'trust', `'continue', 'link', 'ignore' or a function`, trust)
   }

@@ -14,7 +14,9 @@ import {
   injectHeaders,
   logFields,
   traceId,
+  JaegerPropagator,
   withSpan,
+  type WithSpanOptions,
 } from '../src/index.js'
 import { REQUEST_ATTRIBUTES_KEY } from '../src/request-trace.js'
 import { setupTracing } from './support/tracing.js'
@@ -112,6 +114,11 @@ describe('helpers', () => {
       expect(span?.attributes).toEqual({ 'enduser.id': 'u1', a: 'own' })
     })
 
+    it('treats null options as none', () => {
+      expect(withSpan('nulled', null as unknown as WithSpanOptions, () => 7)).toBe(7)
+      expect(tracing.exporter.getFinishedSpans()[0]?.name).toBe('nulled')
+    })
+
     it('rejects a call without a function', () => {
       expect(() => (withSpan as (name: string, o: object) => unknown)('x', {})).toThrow(
         new TypeError('@tracehop/core: withSpan(name, [options], fn) needs a function'),
@@ -179,6 +186,16 @@ describe('helpers', () => {
         expect(headers.traceparent).toBeDefined()
         expect(headers.baggage).toBeUndefined()
       })
+    })
+
+    it('lists carrier keys for propagators that scan them (Jaeger baggage)', () => {
+      propagation.setGlobalPropagator(new JaegerPropagator())
+      const fromObject = extractContext({ 'uberctx-tenant': 'acme' }, ROOT_CONTEXT)
+      expect(propagation.getBaggage(fromObject)?.getEntry('tenant')?.value).toBe('acme')
+      const fromMap = extractContext(new Map([['uberctx-plan', 'pro']]), ROOT_CONTEXT)
+      expect(propagation.getBaggage(fromMap)?.getEntry('plan')?.value).toBe('pro')
+      const getOnly = { get: (name: string) => (name === 'uberctx-x' ? 'y' : undefined) }
+      expect(propagation.getBaggage(extractContext(getOnly, ROOT_CONTEXT))).toBeUndefined()
     })
 
     it('reads headers in any case, Buffer and array values, and never throws on junk', () => {

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib'
 import { randomUUID } from 'node:crypto'
 import {
@@ -8,6 +8,7 @@ import {
   withProducerSpan,
   withSpan,
 } from '../src/index.js'
+import { REQUEST_ATTRIBUTES_KEY } from '../src/request-trace.js'
 import { setupTracing } from './support/tracing.js'
 
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
@@ -145,6 +146,42 @@ describe('message-carrier helpers over real RabbitMQ', () => {
     expect(consumer?.parentSpanContext).toBeUndefined()
     expect(consumer?.status.code).toBe(SpanStatusCode.ERROR)
     expect(consumer?.attributes['error.type']).toBe('RangeError')
+  })
+
+  it('producer spans inside a request carry the request attributes and write into given headers', async () => {
+    const received = consumeOne()
+    const server = withSpan('GET /orders', (span) => span)
+    const ctx = trace
+      .setSpan(context.active(), server)
+      .setValue(REQUEST_ATTRIBUTES_KEY, { 'enduser.id': 'u7' })
+    const headers: Record<string, unknown> = { 'x-kept': 'yes' }
+    const returned = context.with(ctx, () =>
+      withProducerSpan({ system: 'rabbitmq', destination: queue, headers }, (carrier, span) => {
+        channel.sendToQueue(queue, Buffer.from('x'), { headers: carrier })
+        return [carrier, span] as const
+      }),
+    )
+    expect(returned[0]).toBe(headers)
+    const message = await received
+    expect(message.properties.headers?.['x-kept']).toBe('yes')
+    const producer = tracing.exporter.getFinishedSpans().find((s) => s.kind === SpanKind.PRODUCER)
+    expect(producer?.name).toBe(`send ${queue}`)
+    expect(producer?.attributes['messaging.operation.name']).toBe('send')
+    expect(producer?.attributes['enduser.id']).toBe('u7')
+    expect(producer?.parentSpanContext?.spanId).toBe(server.spanContext().spanId)
+    expect(String(message.properties.headers?.traceparent)).toContain(
+      producer?.spanContext().spanId,
+    )
+  })
+
+  it('a link-relation consumer without producer context has no link', () => {
+    withConsumerSpan(
+      { system: 'nats', destination: 'orders.created', headers: {}, relation: 'link' },
+      () => undefined,
+    )
+    const [consumer] = tracing.exporter.getFinishedSpans()
+    expect(consumer?.links).toEqual([])
+    expect(consumer?.attributes['messaging.system']).toBe('nats')
   })
 
   it('validates its options', () => {

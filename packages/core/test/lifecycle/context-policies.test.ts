@@ -207,6 +207,7 @@ describe('middleware additions to the request context', () => {
       traceHandler((req, res) => {
         // "middleware": adds to the request context
         setRequestBaggage(req, { tenant: 'acme', plan: { value: 'pro', metadata: undefined } })
+        setRequestBaggage(req, { skipped: undefined as unknown as string })
         setRequestAttributes(req, { 'enduser.id': 'u1' })
         setRequestAttributes(req, { 'tenant.id': 'acme' })
         // "a later layer", entered the way adapters do it

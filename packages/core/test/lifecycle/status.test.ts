@@ -115,6 +115,18 @@ describe('status, errors and ending', () => {
         'plain object',
         '{"reason":1}',
       ])
+      tracing.exporter.reset()
+      const circular: Record<string, unknown> = {}
+      circular.self = circular
+      const odd = await one((req, res) => {
+        getRequestTrace(req).recordError(circular)
+        getRequestTrace(req).recordError({ toJSON: () => undefined })
+        res.end()
+      })
+      expect(odd.events.map((e) => e.attributes?.['exception.message'])).toEqual([
+        '[object Object]',
+        '[object Object]',
+      ])
     })
 
     it('lets isError override the classification, and falls back to the default when it throws', async () => {
@@ -236,6 +248,11 @@ describe('status, errors and ending', () => {
       expect(() => traceHandler(null as never)).toThrow(
         new TypeError(
           '@tracehop/core: traceHandler needs a request handler function; received null',
+        ),
+      )
+      expect(() => traceHandler('handler' as never)).toThrow(
+        new TypeError(
+          '@tracehop/core: traceHandler needs a request handler function; received string',
         ),
       )
     })

@@ -1,0 +1,198 @@
+import { metrics } from '@opentelemetry/api'
+import {
+  AggregationTemporality,
+  DataPointType,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type HistogramMetricData,
+  type MetricData,
+  type SumMetricData,
+} from '@opentelemetry/sdk-metrics'
+import http from 'node:http'
+import { DURATION_BUCKETS, getRequestTrace, traceHandler } from '../../src/index.js'
+import { listen, request, setupTracing, sleep, waitForSpans } from '../support/tracing.js'
+
+function meter(): {
+  provider: MeterProvider
+  collect: () => Promise<MetricData[]>
+} {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 })
+  const provider = new MeterProvider({ readers: [reader] })
+  return {
+    provider,
+    async collect() {
+      exporter.reset()
+      await reader.forceFlush()
+      return exporter
+        .getMetrics()
+        .flatMap((rm) => rm.scopeMetrics)
+        .filter((sm) => sm.scope.name === '@tracehop/core')
+        .flatMap((sm) => sm.metrics)
+    },
+  }
+}
+
+describe('HTTP server metrics', () => {
+  let tracing: ReturnType<typeof setupTracing>
+  beforeEach(() => {
+    tracing = setupTracing()
+  })
+  afterEach(async () => {
+    metrics.disable()
+    await tracing.teardown()
+  })
+
+  it('records http.server.request.duration in seconds with semconv buckets and attributes', async () => {
+    const m = meter()
+    const app = await listen(
+      traceHandler(
+        (req, res) => {
+          if (req.url === '/boom') {
+            res.statusCode = 500
+            res.end()
+            return
+          }
+          getRequestTrace(req).setRoute('/items/:id')
+          setTimeout(() => res.end('ok'), 30)
+        },
+        { tracerProvider: tracing.provider, meterProvider: m.provider },
+      ),
+    )
+    try {
+      await request(`${app.url}/items/1`)
+      await request(`${app.url}/items/2`)
+      await request(`${app.url}/boom`)
+      await waitForSpans(tracing.exporter, 3)
+      const collected = await m.collect()
+      const duration = collected.find(
+        (d) => d.descriptor.name === 'http.server.request.duration',
+      ) as HistogramMetricData
+      expect(duration.descriptor.unit).toBe('s')
+      expect(duration.dataPointType).toBe(DataPointType.HISTOGRAM)
+      const ok = duration.dataPoints.find((p) => p.attributes['http.route'] === '/items/:id')
+      expect(ok?.attributes).toEqual({
+        'http.request.method': 'GET',
+        'url.scheme': 'http',
+        'http.route': '/items/:id',
+        'http.response.status_code': 200,
+        'network.protocol.version': '1.1',
+      })
+      expect(ok?.value.count).toBe(2)
+      expect(ok?.value.buckets.boundaries).toEqual(DURATION_BUCKETS)
+      // two requests of at least ~30ms: seconds, not milliseconds
+      expect(ok?.value.sum).toBeGreaterThan(0.05)
+      expect(ok?.value.sum).toBeLessThan(20)
+      const failed = duration.dataPoints.find(
+        (p) => p.attributes['http.response.status_code'] === 500,
+      )
+      expect(failed?.attributes).toEqual({
+        'http.request.method': 'GET',
+        'url.scheme': 'http',
+        'http.response.status_code': 500,
+        'error.type': '500',
+        'network.protocol.version': '1.1',
+      })
+    } finally {
+      await app.close()
+      await m.provider.shutdown()
+    }
+  })
+
+  it('counts http.server.active_requests up while a request runs and back down after', async () => {
+    const m = meter()
+    let release: () => void = () => undefined
+    const app = await listen(
+      traceHandler(
+        (_req, res) => {
+          release = () => res.end()
+        },
+        { tracerProvider: tracing.provider, meterProvider: m.provider },
+      ),
+    )
+    try {
+      const pending = request(`${app.url}/slow`)
+      for (let i = 0; i < 200 && tracing.exporter.getFinishedSpans().length === 0; i++) {
+        const active = (await m.collect()).find(
+          (d) => d.descriptor.name === 'http.server.active_requests',
+        ) as SumMetricData | undefined
+        if (active?.dataPoints[0]?.value === 1) break
+        await sleep(5)
+      }
+      const during = (await m.collect()).find(
+        (d) => d.descriptor.name === 'http.server.active_requests',
+      ) as SumMetricData
+      expect(during.dataPoints[0]?.value).toBe(1)
+      expect(during.dataPoints[0]?.attributes).toEqual({
+        'http.request.method': 'GET',
+        'url.scheme': 'http',
+      })
+      expect(during.isMonotonic).toBe(false)
+      release()
+      await pending
+      await waitForSpans(tracing.exporter, 1)
+      const after = (await m.collect()).find(
+        (d) => d.descriptor.name === 'http.server.active_requests',
+      ) as SumMetricData
+      expect(after.dataPoints[0]?.value).toBe(0)
+    } finally {
+      await app.close()
+      await m.provider.shutdown()
+    }
+  })
+
+  it('picks up a global MeterProvider registered after the handler was made, and records aborted requests', async () => {
+    const handler = traceHandler(
+      (_req, res) => {
+        res.writeHead(200)
+        res.write('partial')
+      },
+      { tracerProvider: tracing.provider },
+    )
+    const m = meter()
+    metrics.setGlobalMeterProvider(m.provider)
+    const app = await listen(handler)
+    try {
+      await new Promise<void>((resolve) => {
+        const req = http.get(`${app.url}/a`, { agent: false }, (res) => {
+          res.once('data', () => {
+            req.destroy()
+            resolve()
+          })
+        })
+        req.on('error', () => undefined)
+      })
+      await waitForSpans(tracing.exporter, 1)
+      const duration = (await m.collect()).find(
+        (d) => d.descriptor.name === 'http.server.request.duration',
+      ) as HistogramMetricData
+      expect(duration.dataPoints[0]?.attributes).toMatchObject({
+        'error.type': 'aborted',
+        'http.response.status_code': 200,
+      })
+    } finally {
+      await app.close()
+      await m.provider.shutdown()
+    }
+  })
+
+  it('records nothing with metrics: false', async () => {
+    const m = meter()
+    const app = await listen(
+      traceHandler((_req, res) => res.end(), {
+        tracerProvider: tracing.provider,
+        meterProvider: m.provider,
+        metrics: false,
+      }),
+    )
+    try {
+      await request(`${app.url}/x`)
+      await waitForSpans(tracing.exporter, 1)
+      expect((await m.collect()).filter((d) => d.dataPoints.length > 0)).toEqual([])
+    } finally {
+      await app.close()
+      await m.provider.shutdown()
+    }
+  })
+})

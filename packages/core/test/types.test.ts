@@ -1,0 +1,45 @@
+import type { Span } from '@opentelemetry/api'
+import { expectTypeOf } from 'expect-type'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import * as types from '../src/types.js'
+import {
+  createRequestLifecycle,
+  getRequestTrace,
+  logFields,
+  traceHandler,
+  tryGetRequestTrace,
+  withSpan,
+  type LogFields,
+  type RequestLifecycle,
+  type RequestTrace,
+  type TraceOptions,
+} from '../src/index.js'
+
+describe('public types', () => {
+  it('types.ts carries no runtime code', () => {
+    expect(Object.keys(types)).toEqual([])
+  })
+
+  it('exposes the signatures adapters code against', () => {
+    expectTypeOf(createRequestLifecycle).parameters.toEqualTypeOf<
+      [TraceOptions | undefined, string]
+    >()
+    expectTypeOf(createRequestLifecycle).returns.toEqualTypeOf<RequestLifecycle>()
+    expectTypeOf<RequestLifecycle['start']>().returns.toEqualTypeOf<RequestTrace | undefined>()
+    expectTypeOf(getRequestTrace).returns.toEqualTypeOf<RequestTrace>()
+    expectTypeOf(tryGetRequestTrace).returns.toEqualTypeOf<RequestTrace | undefined>()
+    expectTypeOf(traceHandler<IncomingMessage, ServerResponse>)
+      .parameter(1)
+      .toEqualTypeOf<TraceOptions | undefined>()
+    expectTypeOf(withSpan('x', () => 1)).toEqualTypeOf<number>()
+    expectTypeOf(withSpan('x', {}, async (span: Span) => span)).toEqualTypeOf<Promise<Span>>()
+    expectTypeOf(logFields()).toExtend<Partial<LogFields>>()
+    expectTypeOf<TraceOptions['trust']>().toEqualTypeOf<
+      | 'continue'
+      | 'link'
+      | 'ignore'
+      | ((request: IncomingMessage) => 'continue' | 'link' | 'ignore')
+      | undefined
+    >()
+  })
+})
