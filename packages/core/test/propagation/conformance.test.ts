@@ -345,6 +345,17 @@ describe('tracestate (CONFORMANCE.md "tracestate cases")', () => {
       [tp, ['tracestate', 'foo@bar@baz=1,bar=2']],
       keep('foo@bar@baz=1,bar=2'),
     ],
+    [
+      'vendor key of 241 + 1 + 14 characters',
+      [tp, ['tracestate', 'foo=1'], ['tracestate', `${'t'.repeat(241)}@${'v'.repeat(14)}=1`]],
+      keep(`foo=1,${'t'.repeat(241)}@${'v'.repeat(14)}=1`),
+    ],
+    [
+      // Level 1 capped tenant (241) and system (14) parts; Level 2 only caps the whole key.
+      'vendor keys beyond the Level 1 tenant/system lengths',
+      [tp, ['tracestate', `${'t'.repeat(242)}@v=1,t@${'v'.repeat(15)}=2`]],
+      keep(`${'t'.repeat(242)}@v=1,t@${'v'.repeat(15)}=2`),
+    ],
     ['key starting with @ discards everything', [tp, ['tracestate', '@foo=1,bar=2']], drop],
     [
       'tenant key starting with a digit',
