@@ -1,0 +1,81 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { DOCS, embeds, pages, recipeFiles, recipeText } = require('../pages.cjs') as {
+  DOCS: string
+  pages(): { name: string; path: string; text: string }[]
+  recipeFiles(): string[]
+  recipeText(file: string): string
+  embeds(page: { name: string; text: string }): { page: string; file: string; shown: string }[]
+}
+
+const all = pages().flatMap(embeds)
+
+describe('docs pages and recipes', () => {
+  it.each(recipeFiles())('%s is shown in a page', (file) => {
+    expect(all.filter((e) => e.file === file).map((e) => e.page)).not.toEqual([])
+  })
+
+  it.each(all.map((e) => [e.page, e.file, e] as const))(
+    '%s embeds %s verbatim (run node examples/recipes-test/sync-pages.cjs after editing a recipe)',
+    (_page, file, embed) => {
+      expect(embed.shown).toBe(recipeText(file))
+    },
+  )
+
+  it.each(recipeFiles())('%s is imported by a recipe test', (file) => {
+    const importer = readdirSync(__dirname)
+      .filter((name) => name.endsWith('.test.ts'))
+      .find((name) =>
+        readFileSync(join(__dirname, name), 'utf8').includes(
+          `from '../../../docs/recipes/${file.replace(/\.ts$/, '')}'`,
+        ),
+      )
+    expect({ file, importer }).toEqual({ file, importer: expect.any(String) })
+  })
+
+  // Pages written with their packages (issues of their own); until they land, say so visibly.
+  const elsewhere = ['express.md', 'fastify.md', 'benchmarks.md']
+  const pending = elsewhere.filter((name) => !existsSync(join(DOCS, name)))
+  for (const name of pending) it.todo(`docs/${name} (written with its package) exists`)
+
+  it('every relative link between pages points at a file that exists', () => {
+    for (const page of pages()) {
+      for (const [, target] of page.text.matchAll(
+        /\]\(((?!https?:|#|mailto:)[^)#\s]+)(?:#[^)]*)?\)/g,
+      )) {
+        if (pending.includes(target)) continue
+        expect({ page: page.name, target, exists: existsSync(join(DOCS, target)) }).toEqual({
+          page: page.name,
+          target,
+          exists: true,
+        })
+      }
+    }
+  })
+
+  it('every #anchor into another page names one of its headings', () => {
+    const slug = (heading: string) =>
+      heading
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9 _-]/g, '')
+        .replace(/ /g, '-')
+    for (const page of pages()) {
+      for (const [, target, anchor] of page.text.matchAll(/\]\(([\w-]+\.md)#([^)]+)\)/g)) {
+        if (pending.includes(target)) continue
+        const text = readFileSync(join(DOCS, target), 'utf8')
+        const anchors = [...text.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1]))
+        expect({
+          page: page.name,
+          link: `${target}#${anchor}`,
+          found: anchors.includes(anchor),
+        }).toEqual({
+          page: page.name,
+          link: `${target}#${anchor}`,
+          found: true,
+        })
+      }
+    }
+  })
+})
