@@ -98,7 +98,7 @@ function load({
       socket.on('connect', next)
       socket.on('data', (chunk) => {
         if (aborting) {
-          // Mid-response: the head and the first chunk are in, the rest comes 20 ms later.
+          // Mid-response: the head and the first chunk are in, the rest comes 100 ms later.
           state.aborted++
           aborting = false
           socket.destroy()

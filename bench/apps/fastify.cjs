@@ -1,8 +1,8 @@
 'use strict'
 const { Readable } = require('node:stream')
-const { RateLimiter, users, verify } = require('../lib/common.cjs')
+const { RateLimiter, STREAM_DELAY_MS, users, verify } = require('../lib/common.cjs')
 
-/** The slow body the soak aborts: a first chunk at once, the rest 20 ms later. */
+/** The slow body the soak aborts: a first chunk at once, the rest a little later. */
 function slowBody() {
   let step = 0
   return new Readable({
@@ -15,7 +15,7 @@ function slowBody() {
         setTimeout(() => {
           this.push('second chunk\n')
           this.push(null)
-        }, 20)
+        }, STREAM_DELAY_MS)
       }
     },
   })

@@ -4,7 +4,6 @@
 // framework wires these the way its users would (middleware, hooks, a plain handler).
 
 const TOKEN = 'bench-token'
-const AUTHORIZATION = `Bearer ${TOKEN}`
 
 const users = new Map()
 for (let i = 0; i < 1000; i++) {
@@ -61,6 +60,12 @@ function createProbe(api, expectedTraceId) {
   return probe
 }
 
+/**
+ * How long the slow route waits between its two chunks: long enough that the client's abort
+ * lands mid-response even on a loaded machine.
+ */
+const STREAM_DELAY_MS = 100
+
 /** The body of the slow route the soak aborts mid-response: a first chunk now, the rest later. */
 function streamSlowly(res, probe) {
   res.on('close', () => {
@@ -70,7 +75,14 @@ function streamSlowly(res, probe) {
   res.write('first chunk\n')
   setTimeout(() => {
     if (!res.destroyed) res.end('second chunk\n')
-  }, 20)
+  }, STREAM_DELAY_MS)
 }
 
-module.exports = { AUTHORIZATION, users, verify, RateLimiter, createProbe, streamSlowly }
+module.exports = {
+  STREAM_DELAY_MS,
+  users,
+  verify,
+  RateLimiter,
+  createProbe,
+  streamSlowly,
+}
