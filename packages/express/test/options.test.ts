@@ -1,3 +1,4 @@
+import { MeterProvider, MetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics'
 import { traceMiddleware, type TraceMiddlewareOptions } from '@tracehop/express'
 import {
   EXPRESS_VERSIONS,
@@ -72,5 +73,48 @@ describe.each(EXPRESS_VERSIONS)('options pass through to the engine (%s)', (_lab
     expect(span.attributes['http.request.header.x-tenant']).toEqual(['acme'])
     expect(span.attributes['url.path']).toBe('/users/3')
     expect(span.attributes['url.query']).toBe('x=1')
+  })
+})
+
+/** A reader the test collects from on demand. */
+class CollectingReader extends MetricReader {
+  protected onForceFlush(): Promise<void> {
+    return Promise.resolve()
+  }
+  protected onShutdown(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+describe.each(EXPRESS_VERSIONS)('metrics (%s)', (_label, express) => {
+  it('records the request duration under the route template through the meterProvider option', async () => {
+    const reader = new CollectingReader()
+    const meterProvider = new MeterProvider({ readers: [reader] })
+    const app = express()
+    app.use(traceMiddleware({ tracerProvider: tracing.provider, meterProvider }))
+    const router = express.Router()
+    router.get('/:id', (_req, res) => {
+      res.send('ok')
+    })
+    app.use('/orders', router)
+    const server = await listen(app)
+    try {
+      await request(`${server.url}/orders/1`)
+      await request(`${server.url}/orders/2`)
+    } finally {
+      await server.close()
+    }
+    await eventually(() => expect(serverSpans(tracing.exporter)).toHaveLength(2))
+    const { resourceMetrics } = await reader.collect()
+    const metrics = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics)
+    const duration = metrics.find(
+      (m) => m.descriptor.name === 'http.server.request.duration',
+    ) as HistogramMetricData
+    expect(duration).toBeDefined()
+    const points = duration.dataPoints.filter((p) => p.attributes['http.route'] === '/orders/:id')
+    expect(points).toHaveLength(1)
+    expect(points[0]!.value.count).toBe(2)
+    expect(points[0]!.attributes['http.response.status_code']).toBe(200)
+    await meterProvider.shutdown()
   })
 })
