@@ -103,6 +103,17 @@ export function isLowerHex(s: string, start: number, end: number): boolean {
   return true
 }
 
+/** True when `s[start, end)` is lowercase hex and not all zeros: a valid W3C id, in one pass. */
+export function isLowerHexId(s: string, start: number, end: number): boolean {
+  let nonZero = 0
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i)
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false
+    nonZero |= c ^ 0x30
+  }
+  return nonZero !== 0
+}
+
 /** True when `s[start, end)` is hex of either case. */
 export function isHex(s: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
@@ -139,10 +150,8 @@ export function isValidIds(traceId: string, spanId: string): boolean {
     typeof spanId === 'string' &&
     traceId.length === 32 &&
     spanId.length === 16 &&
-    isLowerHex(traceId, 0, 32) &&
-    isLowerHex(spanId, 0, 16) &&
-    !isAllZeros(traceId) &&
-    !isAllZeros(spanId)
+    isLowerHexId(traceId, 0, 32) &&
+    isLowerHexId(spanId, 0, 16)
   )
 }
 

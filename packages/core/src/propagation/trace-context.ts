@@ -9,8 +9,8 @@ import {
 } from '@opentelemetry/api'
 import {
   hexDigit,
-  isAllZeros,
   isLowerHex,
+  isLowerHexId,
   isTracingSuppressed,
   isValidIds,
   listValue,
@@ -115,15 +115,14 @@ export function parseTraceparent(value: string): SpanContext | undefined {
     value.charCodeAt(start + 2) !== 0x2d ||
     value.charCodeAt(start + 35) !== 0x2d ||
     value.charCodeAt(start + 52) !== 0x2d ||
-    !isLowerHex(value, start + 3, start + 35) ||
-    !isLowerHex(value, start + 36, start + 52) ||
+    !isLowerHexId(value, start + 3, start + 35) ||
+    !isLowerHexId(value, start + 36, start + 52) ||
     !isLowerHex(value, start + 53, start + 55)
   ) {
     return undefined
   }
   const traceId = value.slice(start + 3, start + 35)
   const spanId = value.slice(start + 36, start + 52)
-  if (isAllZeros(traceId) || isAllZeros(spanId)) return undefined
   const traceFlags =
     (hexDigit(value.charCodeAt(start + 53)) << 4) | hexDigit(value.charCodeAt(start + 54))
   return { traceId, spanId, traceFlags, isRemote: true }
