@@ -312,7 +312,12 @@ class LiveRequestTrace implements RequestTrace {
       instruments.active.add(-1, this.activeAttributes)
       // instrumentation-http records the duration of spans it owns
       if (!this.adopted) {
-        const attributes: Attributes = { ...this.activeAttributes }
+        // a literal, then plain stores: spreading here costs V8 over a microsecond per request
+        const active = this.activeAttributes!
+        const attributes: Attributes = {
+          [ATTR_HTTP_REQUEST_METHOD]: active[ATTR_HTTP_REQUEST_METHOD],
+          [ATTR_URL_SCHEME]: active[ATTR_URL_SCHEME],
+        }
         if (this.route !== undefined) attributes[ATTR_HTTP_ROUTE] = this.route
         if (statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode
         if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType
