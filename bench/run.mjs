@@ -12,6 +12,7 @@
 //   --only a,b     BENCH_ONLY         variants matching any selector: id segments, e.g. `http`,
 //                                     `express/tracehop`, `unsampled`, `20-layers`, `none`
 //   --json FILE    BENCH_JSON         also write every run and the medians as JSON
+//   --markdown FILE BENCH_MARKDOWN    also write the results section for docs/benchmarks.md
 //   --profile ID   BENCH_PROFILE      run the variants matching ID under --cpu-prof (into $TMPDIR/tracehop-bench-profiles)
 //   --strict       BENCH_STRICT=1     a missed target also exits non-zero
 //   --self-test                       run deliberately broken tracers; passes only if all are caught
@@ -32,6 +33,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string' },
     only: { type: 'string' },
     json: { type: 'string' },
+    markdown: { type: 'string' },
     profile: { type: 'string' },
     strict: { type: 'boolean' },
     'self-test': { type: 'boolean' },
@@ -54,6 +56,7 @@ const only = (flags.only ?? env.BENCH_ONLY ?? '').split(',').filter(Boolean)
 const profile = flags.profile ?? env.BENCH_PROFILE
 const strict = flags.strict === true || env.BENCH_STRICT === '1'
 const jsonOut = flags.json ?? env.BENCH_JSON
+const markdownOut = flags.markdown ?? env.BENCH_MARKDOWN
 const PROFILE_DIR = join(os.tmpdir(), 'tracehop-bench-profiles/')
 
 const FRAMEWORKS = { express: 'Express 5', fastify: 'Fastify 5', http: 'node:http' }
@@ -227,6 +230,7 @@ async function main() {
   console.log(
     `tracehop bench: ${variants.length} variants × ${settings.rounds} rounds, ${settings.warmup} s warm-up + ${settings.duration} s measured, ${settings.connections} connections`,
   )
+  const loadAtStart = machine().load
   console.log(`machine: ${JSON.stringify(machine())}`)
   const runs = new Map(variants.map((v) => [v.id, []]))
   const failures = []
@@ -288,6 +292,21 @@ async function main() {
   console.log(`\n${report.table}\n`)
   console.log(report.targets.map((t) => `${t.pass ? 'PASS' : 'MISS'}  ${t.text}`).join('\n'))
 
+  if (markdownOut) {
+    const m = machine()
+    writeFileSync(
+      markdownOut,
+      [
+        `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${variants.length} variants × ${settings.rounds} rounds, ${settings.warmup} s warm-up + ${settings.duration} s measured each, ${settings.connections} connections; medians.`,
+        `Machine: ${m.cpu}, ${m.memory}, ${m.os}, Node ${m.node}; load average at the start ${loadAtStart}, at the end ${m.load}.`,
+        '',
+        report.table,
+        '',
+        ...report.targets.map((t) => `- ${t.pass ? 'PASS' : '**MISS**'}: ${t.text}`),
+        '',
+      ].join('\n'),
+    )
+  }
   if (jsonOut) {
     writeFileSync(
       jsonOut,
