@@ -1,5 +1,6 @@
 // Starts one variant's server process and talks to it over IPC (see server.cjs).
 import { fork } from 'node:child_process'
+import process from 'node:process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 
@@ -23,6 +24,8 @@ export function clientContext(sampled) {
 export function startServer(config, { execArgv = [] } = {}) {
   const child = fork(SERVER, [JSON.stringify(config)], {
     execArgv,
+    // As deployed: Express and tracehop (lost-context diagnostics) both look at NODE_ENV.
+    env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'production' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const waiting = new Map()
