@@ -1,7 +1,15 @@
 import { context, diag, trace as traceApi, type Context } from '@opentelemetry/api'
 import type { RequestTrace } from '@tracehop/core'
 import { OWNER } from './constants.js'
-import type { AppLike, ErrorMethod, Layer, RequestMethod, RouteLike, StackOwner } from './layers.js'
+import type {
+  AppLike,
+  ErrorMethod,
+  Layer,
+  ParamCallback,
+  RequestMethod,
+  RouteLike,
+  StackOwner,
+} from './layers.js'
 import { describeMount, joinRoute, mountTemplate, routePath } from './route-template.js'
 
 // Re-anchoring. Express looks each layer's `handle_request`/`handle_error` (Express 4) or
@@ -18,6 +26,7 @@ const kOwner = Symbol.for('tracehop.express.owner')
 const kOriginalRequest = Symbol.for('tracehop.express.original-request')
 const kOriginalError = Symbol.for('tracehop.express.original-error')
 const kKind = Symbol.for('tracehop.express.kind')
+const kParam = Symbol.for('tracehop.express.param')
 const kAnchoredLength = Symbol.for('tracehop.express.anchored-length')
 const kReported = Symbol.for('tracehop.express.reported')
 /** Per-request state of the Express adapter (shared by every loaded copy). */
@@ -107,7 +116,41 @@ export function anchorStack(owner: Owner, inRoute = false): void {
     const layer = stack[i] as AnchoredLayer | undefined
     if (layer !== undefined && layer[kOwner] === undefined) anchorLayer(layer, owner, inRoute)
   }
+  if (!inRoute) anchorParams(owner.params)
   owner[kAnchoredLength] = stack.length
+}
+
+// `router.param()` callbacks run between a layer's match and its entry, so the layer's own
+// re-anchoring comes too late for them: each one is wrapped (once) to re-enter the context itself.
+function anchorParams(params: Record<string, unknown> | undefined): void {
+  if (typeof params !== 'object' || params === null) return
+  for (const name of Object.keys(params)) {
+    const callbacks = params[name]
+    if (!Array.isArray(callbacks)) continue
+    for (let i = 0; i < callbacks.length; i++) {
+      const callback: unknown = callbacks[i]
+      if (typeof callback === 'function' && !(kParam in callback))
+        callbacks[i] = anchoredParam(callback as ParamCallback)
+    }
+  }
+}
+
+function anchoredParam(callback: ParamCallback): ParamCallback {
+  const anchored = function tracehopParam(
+    this: unknown,
+    req: unknown,
+    res: unknown,
+    next: unknown,
+    value: unknown,
+    name: unknown,
+  ): unknown {
+    const state = (req as StatefulRequest | undefined)?.[kState]
+    if (state === undefined || context.active() === state.trace.context)
+      return callback.call(this, req, res, next, value, name)
+    return context.with(state.trace.context, callback, this, req, res, next, value, name)
+  }
+  Object.defineProperty(anchored, kParam, { value: callback })
+  return anchored
 }
 
 function anchorLayer(layer: AnchoredLayer, owner: Owner, inRoute: boolean): void {

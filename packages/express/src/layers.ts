@@ -5,7 +5,19 @@
 /** A function with the property Express routers carry. */
 export interface StackOwner {
   stack: Layer[]
+  /** `router.param(name, fn)` callbacks by parameter name (routers only). */
+  params?: Record<string, unknown>
 }
+
+/** A `router.param()` callback. */
+export type ParamCallback = (
+  this: unknown,
+  req: unknown,
+  res: unknown,
+  next: unknown,
+  value: unknown,
+  name: unknown,
+) => unknown
 
 /** Any function Express calls as a handler (`(req, res, next)` or `(err, req, res, next)`). */
 export type AnyHandler = ((...args: never[]) => unknown) & Partial<StackOwner>

@@ -86,6 +86,38 @@ describe.each(EXPRESS_VERSIONS)('context re-anchoring (%s)', (_label, express) =
     expect(seen.handler).toEqual(expected)
   })
 
+  it('runs app.param() and router.param() callbacks in the request context after a context-breaking middleware', async () => {
+    const seen: Record<string, ReturnType<typeof activeIds>> = {}
+    const a = app()
+    a.use(breakContext)
+    a.param('user', (_req, _res, next) => {
+      seen.appParam = activeIds()
+      next()
+    })
+    const router = express.Router()
+    router.param('item', (_req, _res, next) => {
+      seen.routerParam = activeIds()
+      next()
+    })
+    router.use(breakContext)
+    router.get('/items/:item', (_req, res) => {
+      seen.handler = activeIds()
+      res.send('ok')
+    })
+    a.use('/users/:user', router)
+    const server = await listen(a)
+    try {
+      expect((await request(`${server.url}/users/ada/items/3`)).body).toBe('ok')
+    } finally {
+      await server.close()
+    }
+    await eventually(() => expect(serverSpans(tracing.exporter)).toHaveLength(1))
+    const span = serverSpans(tracing.exporter)[0]!
+    const expected = { traceId: span.spanContext().traceId, spanId: span.spanContext().spanId }
+    expect(seen).toEqual({ appParam: expected, routerParam: expected, handler: expected })
+    expect(span.name).toBe('GET /users/:user/items/:item')
+  })
+
   it('names the middleware that lost the context, once per layer', async () => {
     const captured = captureDiag()
     try {
