@@ -49,6 +49,8 @@ import { VERSION } from './version.js'
 // `@opentelemetry/core` keeps the RPC metadata of an instrumentation-http server span under this
 // context key (createContextKey uses Symbol.for). Read here without depending on that package.
 const RPC_METADATA_KEY = Symbol.for('OpenTelemetry SDK Context Key RPC_METADATA')
+// `@opentelemetry/core`'s suppressTracing() flag, read the same way.
+const SUPPRESS_TRACING_KEY = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING')
 
 interface RpcMetadata {
   type?: unknown
@@ -96,6 +98,16 @@ function firstListEntry(value: string | string[] | undefined): string | undefine
   const comma = raw.indexOf(',')
   const entry = (comma === -1 ? raw : raw.slice(0, comma)).trim()
   return entry === '' ? undefined : entry
+}
+
+/** Path and query of an absolute-form request target; `*` and other odd targets stay as they are. */
+function originFormOf(url: string): string {
+  const schemeEnd = url.indexOf('://')
+  if (schemeEnd === -1) return url
+  const pathStart = url.indexOf('/', schemeEnd + 3)
+  if (pathStart !== -1) return url.slice(pathStart)
+  const queryStart = url.indexOf('?', schemeEnd + 3)
+  return queryStart === -1 ? '/' : `/${url.slice(queryStart)}`
 }
 
 function parsePort(text: string): number | undefined {
@@ -406,11 +418,16 @@ class Lifecycle implements RequestLifecycle {
     if (existing !== undefined) return existing
     const options = this.options
     const rawMethod = request.method ?? 'GET'
-    const url = request.url ?? '/'
+    let url = request.url ?? '/'
+    // absolute-form targets (`GET http://host/path`, sent to proxies) keep only path and query
+    if (url.charCodeAt(0) !== 47 /* / */) url = originFormOf(url)
     const queryAt = url.indexOf('?')
     const path = queryAt === -1 ? url : url.slice(0, queryAt)
     if (options.ignore !== undefined && options.ignore.matches(rawMethod, path, route, request))
       return undefined
+    const active = context.active()
+    // instrumentation-http suppresses tracing for requests its ignoreIncomingRequestHook skips
+    if (active.getValue(SUPPRESS_TRACING_KEY) === true) return undefined
 
     const known = KNOWN_METHODS[rawMethod] === true
     const method = known ? rawMethod : '_OTHER'
@@ -453,7 +470,6 @@ class Lifecycle implements RequestLifecycle {
     if (options.requestHeaders.length > 0)
       captureRequestHeaders(attributes, headers, options.requestHeaders)
 
-    const active = context.active()
     const rpc = active.getValue(RPC_METADATA_KEY) as RpcMetadata | undefined
     let span: Span
     let ctx: Context

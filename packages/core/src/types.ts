@@ -55,9 +55,13 @@ export type StatusClassifier = (statusCode: number | undefined, error: unknown) 
 export interface TraceOptions {
   /** Requests to leave untraced. Default: none. */
   ignore?: IgnoreRule | readonly IgnoreRule[]
-  /** Policy for incoming trace context, or a function choosing one per request. Default `'continue'`. */
+  /**
+   * Policy for incoming trace context, or a function choosing one per request (a throw or an
+   * unknown answer continues). Default `'continue'`. When `@opentelemetry/instrumentation-http`
+   * already opened the SERVER span, its own extraction applied and this policy does not.
+   */
   trust?: TrustPolicy | ((request: IncomingMessage) => TrustPolicy)
-  /** Policy for incoming baggage. Default `'accept'`. */
+  /** Policy for incoming baggage (applied to adopted instrumentation-http spans too). Default `'accept'`. */
   baggage?: BaggagePolicy
   /** Overrides the span name. Default `{METHOD} {route}`, or `{METHOD}` when no route matched. */
   spanName?: (info: SpanNameInfo) => string

@@ -191,6 +191,39 @@ describe('span name and attributes', () => {
     }
   })
 
+  it('keeps only path and query of absolute-form and odd request targets', async () => {
+    const app = await serve((_req, res) => res.end('ok'))
+    try {
+      const port = (app.server.address() as AddressInfo).port
+      const raw = (target: string, method = 'GET'): Promise<string> =>
+        new Promise<string>((resolve, reject) => {
+          const socket = net.connect(port, '127.0.0.1', () =>
+            socket.write(
+              `${method} ${target} HTTP/1.1\r\nHost: shop.example.com\r\nConnection: close\r\n\r\n`,
+            ),
+          )
+          let data = ''
+          socket.on('data', (chunk) => (data += chunk.toString()))
+          socket.on('end', () => resolve(data))
+          socket.on('error', reject)
+        })
+      expect(await raw('http://shop.example.com/abs/path?q=1')).toMatch(/^HTTP\/1\.1 200/)
+      expect(await raw('http://shop.example.com?only=query')).toMatch(/^HTTP\/1\.1 200/)
+      expect(await raw('http://shop.example.com')).toMatch(/^HTTP\/1\.1 200/)
+      expect(await raw('*', 'OPTIONS')).toMatch(/^HTTP\/1\.1 200/)
+      const spans = await waitForSpans(tracing.exporter, 4)
+      const targets = spans.map((s) => [s.attributes['url.path'], s.attributes['url.query']])
+      expect(targets).toEqual([
+        ['/abs/path', 'q=1'],
+        ['/', 'only=query'],
+        ['/', undefined],
+        ['*', undefined],
+      ])
+    } finally {
+      await app.close()
+    }
+  })
+
   it('captures allowlisted request and response headers as string arrays', async () => {
     const app = await serve(
       (_req, res) => {

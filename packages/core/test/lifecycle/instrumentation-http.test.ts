@@ -8,7 +8,13 @@ import {
 } from '@opentelemetry/sdk-metrics'
 import http from 'node:http'
 import type { RequestTrace } from '../../src/index.js'
-import { defaultPropagator, getRequestTrace, REDACTED, traceHandler } from '../../src/index.js'
+import {
+  defaultPropagator,
+  getRequestTrace,
+  REDACTED,
+  traceHandler,
+  tryGetRequestTrace,
+} from '../../src/index.js'
 import { listen, request, setupTracing, sleep, waitForSpans } from '../support/tracing.js'
 
 interface ModuleDefinition {
@@ -110,6 +116,32 @@ describe('coexistence with @opentelemetry/instrumentation-http', () => {
         true,
       )
     } finally {
+      await app.close()
+    }
+  })
+
+  it('stays silent for requests its ignoreIncomingRequestHook skips', async () => {
+    const config = instrumentation.getConfig()
+    instrumentation.setConfig({
+      ...config,
+      ignoreIncomingRequestHook: (req) => req.url === '/skip',
+    })
+    let traced: boolean | undefined
+    const app = await listen(
+      traceHandler((req, res) => {
+        traced = tryGetRequestTrace(req) !== undefined
+        res.end()
+      }),
+    )
+    try {
+      await request(`${app.url}/skip`)
+      expect(traced).toBe(false)
+      await request(`${app.url}/kept`)
+      const spans = await waitForSpans(tracing.exporter, 1)
+      expect(traced).toBe(true)
+      expect(spans.map((s) => s.attributes['url.path'])).toEqual(['/kept'])
+    } finally {
+      instrumentation.setConfig(config)
       await app.close()
     }
   })
