@@ -69,6 +69,17 @@ function brokenHandler(handler) {
   const api = sdk.api
   const tr = api.trace.getTracer('bench-broken')
   if (tracer === 'noop') return handler
+  if (tracer === 'leak') {
+    // Traces correctly through the SDK's own API, and keeps 1 KiB per request forever.
+    const kept = []
+    return function leaky(req, res) {
+      kept.push(Buffer.alloc(1024, 1))
+      const parent = api.propagation.extract(api.ROOT_CONTEXT, req.headers)
+      const span = tr.startSpan('GET', { kind: api.SpanKind.SERVER }, parent)
+      res.on('close', () => span.end())
+      return api.context.with(api.trace.setSpan(parent, span), handler, undefined, req, res)
+    }
+  }
   return function broken(req, res) {
     // 'orphan' ignores the incoming context; 'double' opens two SERVER spans per request.
     const parent =
@@ -110,7 +121,7 @@ async function listen() {
       const tryGetRequestTrace = tracehop('@tracehop/core', 'tryGetRequestTrace')
       const onRoute = (req, route) => tryGetRequestTrace(req)?.setRoute(route)
       handler = traceHandler(createHandler({ probe, onRoute }), {})
-    } else if (['noop', 'orphan', 'double'].includes(tracer)) {
+    } else if (['noop', 'orphan', 'double', 'leak'].includes(tracer)) {
       handler = brokenHandler(createHandler({ probe }))
     } else {
       handler = createHandler({ probe })

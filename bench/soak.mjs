@@ -13,6 +13,8 @@
 //   --connections N   SOAK_CONNECTIONS   concurrent keep-alive connections (50)
 //   --max-growth MB   SOAK_MAX_GROWTH    allowed RSS growth after warm-up (10)
 //   --targets a,b     SOAK_TARGETS       framework/tracer pairs (express/tracehop,fastify/tracehop)
+//   --self-test                          a tracer that loses aborted spans and one that leaks
+//                                        memory; passes only if both break their bound
 import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import process from 'node:process'
@@ -28,6 +30,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string' },
     'max-growth': { type: 'string' },
     targets: { type: 'string' },
+    'self-test': { type: 'boolean' },
   },
 })
 const env = process.env
@@ -43,7 +46,21 @@ const settings = {
   connections: num('connections', 'SOAK_CONNECTIONS', 50, 1),
   maxGrowthMB: num('max-growth', 'SOAK_MAX_GROWTH', 10),
 }
-const targets = (flags.targets ?? env.SOAK_TARGETS ?? 'express/tracehop,fastify/tracehop')
+const selfTest = flags['self-test'] === true
+if (selfTest) {
+  settings.requests = Math.min(settings.requests, 40_000)
+  settings.maxSeconds = Math.min(settings.maxSeconds, 120)
+}
+// --self-test: tracers broken on purpose, each must break the bound named here.
+const BROKEN = {
+  orphan: 'spans started == ended',
+  leak: 'RSS growth after warm-up',
+}
+const targets = (
+  selfTest
+    ? 'http/orphan,http/leak'
+    : (flags.targets ?? env.SOAK_TARGETS ?? 'express/tracehop,fastify/tracehop')
+)
   .split(',')
   .filter(Boolean)
   .map((t) => {
@@ -265,6 +282,13 @@ for (const target of targets) {
     }
     console.error(`${result.id}: ${error.message}`)
   }
-  failed ||= result.failures.length > 0
+  if (selfTest) {
+    const expected = BROKEN[target.tracer]
+    const caught = result.failures.some((f) => f.startsWith(expected))
+    console.log(`  ${caught ? 'caught' : 'MISSED'}: expected "${expected}" to break`)
+    failed ||= !caught
+  } else {
+    failed ||= result.failures.length > 0
+  }
 }
 process.exitCode = failed ? 1 : 0
