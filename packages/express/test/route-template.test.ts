@@ -87,6 +87,19 @@ describe.each(EXPRESS_VERSIONS)('route templates (%s)', (_label, express) => {
     expect(span.name).toBe('GET /api/items/:item')
   })
 
+  it('keeps the mount prefix when a nested router has path-less middleware', async () => {
+    // the case instrumentation-express loses (http.route missing or prefix-stripped)
+    const build = (app: ReturnType<typeof express>) => {
+      const api = express.Router()
+      api.use((_req, _res, next) => next())
+      api.get('/leaf', ok)
+      api.get('/items/:id', ok)
+      app.use('/api', api)
+    }
+    expect((await spanFor(build, '/api/leaf')).attributes['http.route']).toBe('/api/leaf')
+    expect((await spanFor(build, '/api/items/4')).attributes['http.route']).toBe('/api/items/:id')
+  })
+
   it('takes parameters in mount paths back to their names', async () => {
     const span = await spanFor((app) => {
       const posts = express.Router({ mergeParams: true })
