@@ -167,6 +167,19 @@ async function runOnce(v) {
   }
 }
 
+/** What tracehop's SERVER span must carry for this app's requests (DESIGN.md, lifecycle step 4). */
+const FULL_ATTRIBUTES = [
+  'http.request.method',
+  'url.path',
+  'url.scheme',
+  'server.address',
+  'server.port',
+  'client.address',
+  'network.protocol.version',
+  'http.route',
+  'http.response.status_code',
+]
+
 /** Every check a run must pass; returns the ones it failed. A check here must be able to fail. */
 function check(v, r, ac, client) {
   const failures = []
@@ -201,6 +214,13 @@ function check(v, r, ac, client) {
     )
   } else {
     must(t.exported === 0, `unsampled requests export nothing (${t.exported} spans)`)
+  }
+  if (v.ours && v.sampled) {
+    const missing = FULL_ATTRIBUTES.filter((a) => !t.sample?.attributes.includes(a))
+    must(
+      t.sample?.name === 'GET /users/:id' && missing.length === 0,
+      `SERVER span named "GET /users/:id" with the full attribute set (name "${t.sample?.name}", missing ${missing.join(', ') || 'none'})`,
+    )
   }
   if (v.ours) {
     must(

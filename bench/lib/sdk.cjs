@@ -49,7 +49,7 @@ class CountingSpanExporter {
           name: span.name,
           traceId,
           parentSpanId,
-          attributes: Object.keys(span.attributes).length,
+          attributes: Object.keys(span.attributes),
         }
       }
     }
