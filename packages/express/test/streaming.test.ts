@@ -206,7 +206,9 @@ describe.each(EXPRESS_VERSIONS)('streaming and aborts (%s)', (_label, express) =
     await eventually(() => {
       expect(counter.ended).toBe(counter.started)
     }, 20_000)
-    expect(counter.started).toBeGreaterThan(9_000)
+    // every completed response had its span; aborted ones may not have reached the server
+    expect(completed).toBeGreaterThan(5_000)
+    expect(counter.started).toBeGreaterThanOrEqual(completed)
     expectNoDoubleEnd()
   }, 120_000)
 })
