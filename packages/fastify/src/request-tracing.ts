@@ -1,12 +1,5 @@
-import {
-  context,
-  INVALID_SPAN_CONTEXT,
-  propagation,
-  trace,
-  type Context,
-  type Span,
-} from '@opentelemetry/api'
-import type { RequestTrace } from '@tracehop/core'
+import { context, INVALID_SPAN_CONTEXT, trace, type Context, type Span } from '@opentelemetry/api'
+import { injectHeaders, type RequestTrace } from '@tracehop/core'
 import type { RequestTracing } from './types.js'
 
 /** Where the lifecycle of a request has got to, for the lost-context diagnostic. */
@@ -63,9 +56,7 @@ export class TracedRequestTracing implements RequestTracing {
   }
 
   inject<T extends Record<string, string>>(headers?: T): T & Record<string, string> {
-    const carrier = (headers ?? {}) as T & Record<string, string>
-    propagation.inject(this[kTrace].context, carrier)
-    return carrier
+    return injectHeaders((headers ?? {}) as T & Record<string, string>, this[kTrace].context)
   }
 }
 
@@ -94,9 +85,7 @@ class UntracedRequestTracing implements RequestTracing {
   }
 
   inject<T extends Record<string, string>>(headers?: T): T & Record<string, string> {
-    const carrier = (headers ?? {}) as T & Record<string, string>
-    propagation.inject(context.active(), carrier)
-    return carrier
+    return injectHeaders((headers ?? {}) as T & Record<string, string>, context.active())
   }
 }
 

@@ -30,7 +30,8 @@ export interface RequestTracing {
   readonly spanId: string
   /**
    * Writes the request's trace context (`traceparent`, `tracestate`, `baggage`) into `headers`
-   * with the global propagator, whatever context is active, and returns them.
+   * with the global propagator (tracehop's W3C default when none is registered), whatever
+   * context is active where it is called, and returns them.
    * @example
    * await fetch(url, { headers: request.tracing.inject({ accept: 'application/json' }) })
    */
