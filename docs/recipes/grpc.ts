@@ -12,7 +12,11 @@ const definition = protoLoader.fromJSON({
   nested: {
     orders: {
       nested: {
-        Orders: { methods: { Get: { requestType: 'GetOrder', responseType: 'Order' } } },
+        Orders: {
+          methods: {
+            Get: { requestType: 'GetOrder', responseType: 'Order', comment: 'One order by id' },
+          },
+        },
         GetOrder: { fields: { id: { type: 'string', id: 1 } } },
         Order: { fields: { id: { type: 'string', id: 1 }, status: { type: 'string', id: 2 } } },
       },
