@@ -118,8 +118,10 @@ export function traceFetch(tracerFor: TracerFor): () => void {
     const span = request[kSpan]
     if (!span) return
     request[kSpan] = undefined
-    const err = error as { name?: string; code?: string; message?: string }
-    span.setAttribute('error.type', err?.code ?? err?.name ?? 'Error')
+    const err = error as { name?: unknown; code?: unknown; message?: string } | undefined
+    // undici's codes are strings (UND_ERR_SOCKET); an AbortError's DOMException code is a number
+    const type = typeof err?.code === 'string' ? err.code : err?.name
+    span.setAttribute('error.type', typeof type === 'string' ? type : 'Error')
     span.setStatus({ code: SpanStatusCode.ERROR, message: err?.message })
     span.end()
   }

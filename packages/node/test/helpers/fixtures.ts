@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path'
 import { build, type Plugin } from 'esbuild'
 
 const packageDir = resolve(__dirname, '../..')
-const repoDir = resolve(packageDir, '../..')
+/** The repository root. */
+export const repoDir = resolve(packageDir, '../..')
 const outDir = join(packageDir, 'node_modules/.cache/tracehop-fixtures')
 const built = new Map<string, Promise<string>>()
 
@@ -58,6 +59,8 @@ export interface FixtureResult {
 export interface FixtureOptions {
   env?: Record<string, string | undefined>
   args?: string[]
+  /** Working directory. Default: this package. */
+  cwd?: string
   /** Flags for node itself, before the script (`--import`, ...). */
   nodeArgs?: string[]
   /** Kill the child (SIGKILL) if it is still running after this. Default 20 s. */
@@ -95,13 +98,17 @@ export async function spawnFixture(
   file: string,
   options: FixtureOptions = {},
 ): Promise<RunningFixture> {
-  const script = await bundle(file)
+  return spawnNode([await bundle(file)], options)
+}
+
+/** Starts `node [nodeArgs] ...argv [args]` from the repository root with a clean environment. */
+export function spawnNode(argv: string[], options: FixtureOptions = {}): RunningFixture {
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), script, ...(options.args ?? [])],
+    [...(options.nodeArgs ?? []), ...argv, ...(options.args ?? [])],
     {
       env: childEnv(options.env ?? {}),
-      cwd: packageDir,
+      cwd: options.cwd ?? packageDir,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )

@@ -1,0 +1,54 @@
+// inventory: plain node:http, traced by @tracehop/core's traceHandler.
+import { type TracerProvider } from '@opentelemetry/api'
+import { traceHandler, tryGetRequestTrace } from '@tracehop/core'
+import http from 'node:http'
+import { type AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface Service {
+  url: string
+  close(): Promise<void>
+}
+
+export async function startInventory(tracerProvider: TracerProvider): Promise<Service> {
+  const server = http.createServer(
+    traceHandler(
+      async (req, res) => {
+        const path = (req.url ?? '/').split('?')[0]!
+        if (req.method !== 'GET' || !path.startsWith('/stock/')) {
+          res.writeHead(404).end()
+          return
+        }
+        tryGetRequestTrace(req)?.setRoute('/stock/:sku')
+        const sku = decodeURIComponent(path.slice('/stock/'.length))
+        if (sku === 'broken') {
+          res.writeHead(500, { 'content-type': 'application/json' })
+          res.end(JSON.stringify({ error: 'stock database unavailable' }))
+          return
+        }
+        if (sku === 'slow') {
+          // a slow lookup that stops when the caller goes away
+          const gone = new AbortController()
+          res.once('close', () => gone.abort())
+          try {
+            await sleep(1500, undefined, { signal: gone.signal })
+          } catch {
+            return
+          }
+        }
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ sku, available: 7 }))
+      },
+      { tracerProvider },
+    ),
+  )
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
