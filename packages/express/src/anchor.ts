@@ -27,6 +27,7 @@ const kOriginalRequest = Symbol.for('tracehop.express.original-request')
 const kOriginalError = Symbol.for('tracehop.express.original-error')
 const kKind = Symbol.for('tracehop.express.kind')
 const kParam = Symbol.for('tracehop.express.param')
+const kSubRouter = Symbol.for('tracehop.express.sub-router')
 const kAnchoredLength = Symbol.for('tracehop.express.anchored-length')
 const kReported = Symbol.for('tracehop.express.reported')
 /** Per-request state of the Express adapter (shared by every loaded copy). */
@@ -52,6 +53,7 @@ interface AnchoredLayer extends Layer {
   [kOriginalError]?: ErrorMethod
   [kReported]?: true
   [kKind]?: Kind
+  [kSubRouter]?: Owner
 }
 
 type Owner = StackOwner & { [kAnchoredLength]?: number }
@@ -195,18 +197,91 @@ function anchoredRequest(this: AnchoredLayer, req: unknown, res: unknown, next: 
   if (state === undefined || this.handle.length > 3) return original.call(this, req, res, next)
   const active = context.active()
   const ctx = enter(this, req as StatefulRequest, state, active)
-  const result =
-    active === ctx
-      ? original.call(this, req, res, next)
-      : context.with(ctx, original, this, req, res, next)
-  // A mounted sub-app runs its own router: anchor it as soon as it is known, so the layers
-  // it runs after this synchronous part (where context gets lost) are re-anchored too.
-  if (this[kKind] === Kind.App) {
-    const router = routerOf((req as StatefulRequest).app)
-    if (router !== undefined) anchorStack(router)
-  }
-  return result
+  if (this[kKind] === Kind.App)
+    return enterSubApp(this, original, req as StatefulRequest, res, next)
+  return active === ctx
+    ? original.call(this, req, res, next)
+    : context.with(ctx, original, this, req, res, next)
 }
+
+/**
+ * Runs a mounted sub-app's layer with the sub-app's router anchored before its first layer runs.
+ * The mount layer's handle is a closure over the sub-app, so the sub-app is only known once
+ * Express has switched `req`'s prototype to it; both versions read `res.locals` right after that
+ * switch (Express 4 in its init middleware, Express 5 in `app.handle`). On the first request
+ * through the mount, a one-shot accessor on `res.locals` catches that read and anchors the
+ * sub-app's router; the router is then kept on the mount layer for the requests that follow.
+ */
+function enterSubApp(
+  layer: AnchoredLayer,
+  original: RequestMethod,
+  req: StatefulRequest,
+  res: unknown,
+  next: unknown,
+): unknown {
+  const ctx = req[kState]!.trace.context
+  const known = layer[kSubRouter]
+  if (known !== undefined) {
+    anchorStack(known)
+    return context.with(ctx, original, layer, req, res, next)
+  }
+  const parent = req.app
+  const adopt = (): boolean => {
+    const app = req.app
+    if (app === parent) return false
+    const router = routerOf(app)
+    if (router !== undefined) {
+      anchorStack(router)
+      layer[kSubRouter] = router
+    }
+    return true
+  }
+  const restore = watchLocals(res as object, adopt)
+  try {
+    return context.with(ctx, original, layer, req, res, next)
+  } finally {
+    restore()
+    if (layer[kSubRouter] === undefined) adopt() // the sub-app never read res.locals
+  }
+}
+
+/** Calls `onRead` on reads and writes of `res.locals` until it returns `true`; returns the undo. */
+function watchLocals(res: object, onRead: () => boolean): () => void {
+  const descriptor = Object.getOwnPropertyDescriptor(res, 'locals')
+  if (descriptor !== undefined && (descriptor.configurable !== true || !('value' in descriptor)))
+    return noop
+  let value: unknown = descriptor?.value
+  let watching = true
+  const restore = (): void => {
+    if (!watching) return
+    watching = false
+    if (descriptor === undefined && value === undefined) {
+      delete (res as { locals?: unknown }).locals
+    } else {
+      Object.defineProperty(res, 'locals', {
+        value,
+        writable: true,
+        enumerable: descriptor?.enumerable ?? true,
+        configurable: true,
+      })
+    }
+  }
+  Object.defineProperty(res, 'locals', {
+    configurable: true,
+    enumerable: descriptor?.enumerable ?? true,
+    get() {
+      if (onRead()) restore()
+      return value
+    },
+    set(next: unknown) {
+      value = next
+      if (onRead()) restore()
+    },
+  })
+  return restore
+}
+
+function noop(): void {}
 
 function anchoredError(
   this: AnchoredLayer,

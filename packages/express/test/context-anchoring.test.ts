@@ -118,6 +118,33 @@ describe.each(EXPRESS_VERSIONS)('context re-anchoring (%s)', (_label, express) =
     expect(span.name).toBe('GET /users/:user/items/:item')
   })
 
+  it('re-anchors inside a mounted sub-app from its first request on', async () => {
+    let handlerSaw: ReturnType<typeof activeIds>
+    const a = app()
+    const admin = express()
+    admin.use(breakContext)
+    admin.get('/users/:id', (req, res) => {
+      handlerSaw = activeIds()
+      res.json({ locals: typeof res.locals, app: req.app === admin })
+    })
+    a.use('/admin', admin)
+    const server = await listen(a)
+    try {
+      const reply = await request(`${server.url}/admin/users/1`)
+      // Express still sees its own res.locals and req.app
+      expect(JSON.parse(reply.body)).toEqual({ locals: 'object', app: true })
+    } finally {
+      await server.close()
+    }
+    await eventually(() => expect(serverSpans(tracing.exporter)).toHaveLength(1))
+    const span = serverSpans(tracing.exporter)[0]!
+    expect(span.name).toBe('GET /admin/users/:id')
+    expect(handlerSaw!).toEqual({
+      traceId: span.spanContext().traceId,
+      spanId: span.spanContext().spanId,
+    })
+  })
+
   it('names the middleware that lost the context, once per layer', async () => {
     const captured = captureDiag()
     try {

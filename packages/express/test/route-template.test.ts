@@ -140,23 +140,33 @@ describe.each(EXPRESS_VERSIONS)('route templates (%s)', (_label, express) => {
     expect(nested.name).toBe('PUT /carts/:cart/lines/:line')
   })
 
-  it('names the routes of a mounted sub-app from the second request on', async () => {
+  it('names the routes of a mounted sub-app from its first request on', async () => {
     const app = express()
     app.use(traceMiddleware({ tracerProvider: tracing.provider, metrics: false }))
     const admin = express()
     admin.get('/users/:id', ok)
+    const reports = express.Router()
+    reports.get('/:year', ok)
+    admin.use('/reports', reports)
     app.use('/admin', admin)
+    app.get('/after', ok)
     const server = await listen(app)
     try {
       await request(`${server.url}/admin/users/5`)
       await request(`${server.url}/admin/users/6`)
+      await request(`${server.url}/admin/reports/2024`)
+      await request(`${server.url}/after`)
     } finally {
       await server.close()
     }
-    await eventually(() => expect(serverSpans(tracing.exporter)).toHaveLength(2))
+    await eventually(() => expect(serverSpans(tracing.exporter)).toHaveLength(4))
     const names = serverSpans(tracing.exporter).map((span) => span.name)
-    // the first request runs the sub-app before tracehop can know it (see the caveats)
-    expect(names).toEqual(['GET', 'GET /admin/users/:id'])
+    expect(names).toEqual([
+      'GET /admin/users/:id',
+      'GET /admin/users/:id',
+      'GET /admin/reports/:year',
+      'GET /after',
+    ])
   })
 
   it('names the first request of a sub-app that registers the middleware too', async () => {
