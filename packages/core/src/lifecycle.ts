@@ -414,6 +414,20 @@ class Lifecycle implements RequestLifecycle {
     response: ServerResponse,
     route?: string,
   ): RequestTrace | undefined {
+    try {
+      return this.begin(request, response, route)
+    } catch (error) {
+      // observability must never break the app: an unexpected failure leaves the request untraced
+      diag.error(`${this.options.owner}: could not trace a request; it goes on untraced`, error)
+      return undefined
+    }
+  }
+
+  private begin(
+    request: IncomingMessage,
+    response: ServerResponse,
+    route: string | undefined,
+  ): RequestTrace | undefined {
     const existing = (request as TracedRequest)[REQUEST_TRACE_KEY]
     if (existing !== undefined) return existing
     const options = this.options
@@ -517,7 +531,6 @@ class Lifecycle implements RequestLifecycle {
     if (this.instrumentCache !== undefined) {
       instruments = this.instrumentCache.get()
       activeAttributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_SCHEME]: scheme }
-      instruments.active.add(1, activeAttributes)
     }
 
     const live = new LiveRequestTrace(
@@ -533,10 +546,12 @@ class Lifecycle implements RequestLifecycle {
       activeAttributes,
       instruments,
     )
-    ;(request as TracedRequest)[REQUEST_TRACE_KEY] = live
+    // the response first: if it cannot carry our listeners, nothing else has been recorded yet
     ;(response as TracedResponse)[kResponseTrace] = live
     response.on('finish', onResponseFinish)
     response.on('close', onResponseClose)
+    ;(request as TracedRequest)[REQUEST_TRACE_KEY] = live
+    instruments?.active.add(1, activeAttributes)
 
     if (options.requestHook !== undefined) {
       try {
