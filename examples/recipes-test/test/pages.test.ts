@@ -23,14 +23,16 @@ describe('docs pages and recipes', () => {
     },
   )
 
-  it.each(recipeFiles())('%s is imported by a recipe test', (file) => {
+  it.each(recipeFiles())('%s is imported or run as a script by a recipe test', (file) => {
     const importer = readdirSync(__dirname)
       .filter((name) => name.endsWith('.test.ts'))
-      .find((name) =>
-        readFileSync(join(__dirname, name), 'utf8').includes(
-          `from '../../../docs/recipes/${file.replace(/\.ts$/, '')}'`,
-        ),
-      )
+      .find((name) => {
+        const text = readFileSync(join(__dirname, name), 'utf8')
+        return (
+          text.includes(`from '../../../docs/recipes/${file.replace(/\.ts$/, '')}'`) ||
+          text.includes(`runRecipeScript('${file}'`)
+        )
+      })
     expect({ file, importer }).toEqual({ file, importer: expect.any(String) })
   })
 

@@ -1,0 +1,83 @@
+// Runs a recipe the way a reader does: as a script in its own Node process, with
+// `--require` of @tracehop/node's register entry, exporting OTLP to an in-process receiver. (Jest's
+// sandbox can neither load the OTLP exporters nor see undici's diagnostics channels.)
+// esbuild turns the TypeScript into JavaScript and takes @tracehop/* from source, so no build is
+// needed; the recipe's other imports are left to Node, resolved from this package's node_modules.
+import { spawn } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { build, type Plugin } from 'esbuild'
+import { REPO } from './tracing'
+
+function sources(externalFrom: string): Plugin {
+  return {
+    name: 'tracehop-sources',
+    setup(b) {
+      b.onResolve({ filter: /^@tracehop\/[a-z]+(\/register)?$/ }, (args) => {
+        const [, name, sub] = /^@tracehop\/([a-z]+)(\/register)?$/.exec(args.path)!
+        return { path: join(REPO, 'packages', name!, 'src', sub ? 'register.ts' : 'index.ts') }
+      })
+      // the entry's own imports stay imports; what tracehop's sources import is bundled
+      b.onResolve({ filter: /^[^./]/ }, (args) =>
+        args.importer.startsWith(externalFrom) ? { path: args.path, external: true } : undefined,
+      )
+    },
+  }
+}
+
+async function bundleTo(entry: string, outfile: string, format: 'esm' | 'cjs'): Promise<string> {
+  mkdirSync(dirname(outfile), { recursive: true })
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format,
+    target: 'node20',
+    logLevel: 'error',
+    plugins: [sources(dirname(entry))],
+  })
+  return outfile
+}
+
+export interface ScriptResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs docs/recipes/<file> as `node --require @tracehop/node/register <recipe>`; kills it after `timeoutMs`. */
+export async function runRecipeScript(
+  file: string,
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<ScriptResult> {
+  const cache = join(__dirname, '..', 'node_modules', '.cache', 'recipes')
+  const recipe = await bundleTo(
+    join(REPO, 'docs', 'recipes', file),
+    join(cache, file.replace(/\.ts$/, '.mjs')),
+    'esm',
+  )
+  // the register entry's own dependencies resolve from @tracehop/node's node_modules
+  const register = await bundleTo(
+    join(REPO, 'packages', 'node', 'src', 'register.ts'),
+    join(REPO, 'packages', 'node', 'node_modules', '.cache', 'recipes-register', 'register.cjs'),
+    'cjs',
+  )
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--require', register, recipe], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
