@@ -1,7 +1,6 @@
 import type { TraceOptions } from '@tracehop/core'
+import { PACKAGE } from './constants.js'
 import type { TracingPluginOptions } from './types.js'
-
-const PACKAGE = '@tracehop/fastify'
 
 /** The plugin's options split into the engine's and the adapter's own, with defaults applied. */
 export interface NormalizedPluginOptions {

@@ -9,6 +9,7 @@ import type {
   RouteOptions,
 } from 'fastify'
 import fp from 'fastify-plugin'
+import { PACKAGE } from './constants.js'
 import { normalizePluginOptions, routeOptions as mergeRouteOptions } from './options.js'
 import { kTrace, TracedRequestTracing, UNTRACED, type HookSite } from './request-tracing.js'
 import type { TracingPluginOptions } from './types.js'
@@ -16,7 +17,6 @@ import {
   functionName,
   hookSite,
   isWrapped,
-  PACKAGE,
   REQUEST_HOOKS,
   withRequestContext,
   wrapHookValue,

@@ -14,9 +14,13 @@ export interface HookSite {
   reported: boolean
 }
 
+/** The request's core `RequestTrace`. */
 export const kTrace = Symbol('tracehop.fastify.trace')
+/** The last chained step entered for the request. */
 export const kLast = Symbol('tracehop.fastify.last-site')
+/** The context active when that step was entered. */
 export const kEntry = Symbol('tracehop.fastify.entry-context')
+/** Whether the lost-context diagnostic is on for the request's lifecycle. */
 export const kDiagnostics = Symbol('tracehop.fastify.diagnostics')
 
 /** `request.tracing` of a traced request; it also carries what the hook wrappers track. */
@@ -89,4 +93,5 @@ class UntracedRequestTracing implements RequestTracing {
   }
 }
 
+/** `request.tracing` of every request that is not traced. */
 export const UNTRACED: RequestTracing = new UntracedRequestTracing()

@@ -1,4 +1,5 @@
 import { context, diag, trace, type Context } from '@opentelemetry/api'
+import { PACKAGE } from './constants.js'
 import {
   kDiagnostics,
   kEntry,
@@ -7,8 +8,6 @@ import {
   TracedRequestTracing,
   type HookSite,
 } from './request-tracing.js'
-
-export const PACKAGE = '@tracehop/fastify'
 
 /** The request lifecycle hooks whose functions receive the request (and so get its context). */
 export const REQUEST_HOOKS: ReadonlySet<string> = new Set([
@@ -151,4 +150,5 @@ export function wrapHookValue(value: unknown, wrap: (fn: AnyFunction) => AnyFunc
   return value
 }
 
+/** Any hook, handler or parser function. */
 export type { AnyFunction }

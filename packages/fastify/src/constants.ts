@@ -1,0 +1,2 @@
+/** The package name, as it appears in option errors, diagnostics and the plugin's metadata. */
+export const PACKAGE = '@tracehop/fastify'
