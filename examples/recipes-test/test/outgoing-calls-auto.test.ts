@@ -54,5 +54,5 @@ describe('outgoing calls with @tracehop/node (script, OTLP to a receiver)', () =
       )
       expect(server.resource['service.name']).toBe('checkout')
     }
-  })
+  }, 90_000) // bundling and a cold Node process on a loaded machine
 })

@@ -50,7 +50,7 @@ export interface ScriptResult {
 export async function runRecipeScript(
   file: string,
   env: Record<string, string>,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<ScriptResult> {
   const cache = join(__dirname, '..', 'node_modules', '.cache', 'recipes')
   const recipe = await bundleTo(
