@@ -179,6 +179,44 @@ describe.each(EXPRESS_VERSIONS)('route templates (%s)', (_label, express) => {
     expect(span.name).toBe('GET /admin/users/:id')
   })
 
+  it('keeps the templates of concurrent requests through shared routers apart', async () => {
+    const app = express()
+    app.use(traceMiddleware({ tracerProvider: tracing.provider, metrics: false }))
+    const delay = (_req: Request, _res: Response, next: () => void) => {
+      setTimeout(next, Math.random() * 8)
+    }
+    const items = express.Router({ mergeParams: true })
+    items.use(delay)
+    items.get('/', ok)
+    items.get('/:id', delay, ok)
+    const users = express.Router()
+    users.use(delay)
+    users.use('/:user/posts', items)
+    app.use('/books', items)
+    app.use(delay)
+    app.use('/films', items)
+    app.use('/users', users)
+    const server = await listen(app)
+    const paths = Array.from({ length: 150 }, (_, n) =>
+      n % 3 === 0 ? `/books/${n}` : n % 3 === 1 ? `/films/${n}` : `/users/u${n}/posts/${n}`,
+    )
+    try {
+      await Promise.all(paths.map((path) => request(server.url + path)))
+    } finally {
+      await server.close()
+    }
+    await eventually(() => expect(serverSpans(tracing.exporter)).toHaveLength(150))
+    for (const span of serverSpans(tracing.exporter)) {
+      const path = span.attributes['url.path'] as string
+      const expected = path.startsWith('/books/')
+        ? '/books/:id'
+        : path.startsWith('/films/')
+          ? '/films/:id'
+          : '/users/:user/posts/:id'
+      expect({ path, route: span.attributes['http.route'] }).toEqual({ path, route: expected })
+    }
+  })
+
   it('uses the method alone and no http.route on a 404', async () => {
     const span = await spanFor((app) => {
       const router = express.Router()
