@@ -3,14 +3,17 @@
 // anyway. Each fixture is bundled once with esbuild, @tracehop/* from source, everything else
 // left to Node's resolution (the bundle sits under this package's node_modules/.cache).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { build, type Plugin } from 'esbuild'
 
 const packageDir = resolve(__dirname, '../..')
 /** The repository root. */
 export const repoDir = resolve(packageDir, '../..')
-const outDir = join(packageDir, 'node_modules/.cache/tracehop-fixtures')
+// One directory per worker: Jest workers bundling the same fixture at once must not write the
+// same file while a child of the other reads it. Removed after each test file that used it.
+const outDir = join(packageDir, 'node_modules/.cache/tracehop-fixtures', String(process.pid))
+afterAll(() => rmSync(outDir, { recursive: true, force: true }))
 const built = new Map<string, Promise<string>>()
 
 const sources: Plugin = {
