@@ -260,11 +260,11 @@ class LiveRequestTrace implements RequestTrace {
     this.ended = true
     const { options } = this.engine
     const response = this.response
-    // An adopted span that was aborted has already been ended by instrumentation-http, whose
-    // `close` listener was registered before ours: touching it would only log warnings.
-    const touchSpan = !(aborted && this.adopted)
-    const statusCode = response.headersSent ? response.statusCode : undefined
     const span = this.span
+    // Our `close` listener runs before instrumentation-http's (prepended), so an adopted span is
+    // normally still open here; should it not be, touching it would only log warnings.
+    const touchSpan = !this.adopted || span.isRecording()
+    const statusCode = response.headersSent ? response.statusCode : undefined
 
     let isError: boolean
     if (aborted) {
@@ -549,7 +549,10 @@ class Lifecycle implements RequestLifecycle {
     // the response first: if it cannot carry our listeners, nothing else has been recorded yet
     ;(response as TracedResponse)[kResponseTrace] = live
     response.on('finish', onResponseFinish)
-    response.on('close', onResponseClose)
+    // instrumentation-http ends an adopted span in its own `close` listener, reporting whatever
+    // status code the response holds: ours goes first so an abort is marked on the span
+    if (adopted) response.prependListener('close', onResponseClose)
+    else response.on('close', onResponseClose)
     ;(request as TracedRequest)[REQUEST_TRACE_KEY] = live
     instruments?.active.add(1, activeAttributes)
 

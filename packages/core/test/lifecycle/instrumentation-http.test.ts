@@ -120,6 +120,30 @@ describe('coexistence with @opentelemetry/instrumentation-http', () => {
     }
   })
 
+  it('marks an adopted span aborted when the client leaves before the response is written', async () => {
+    const app = await listen(
+      traceHandler(() => {
+        // never answers: the client goes away first
+      }),
+    )
+    try {
+      await new Promise<void>((resolve) => {
+        const req = http.get(`${app.url}/slow`, { agent: false })
+        req.on('error', () => resolve())
+        setTimeout(() => req.destroy(), 50)
+      })
+      const spans = await waitForSpans(tracing.exporter, 1)
+      await sleep(50)
+      expect(tracing.exporter.getFinishedSpans()).toHaveLength(1)
+      const [span] = spans
+      expect(span?.instrumentationScope.name).toBe('@opentelemetry/instrumentation-http')
+      expect(span?.status.code).toBe(SpanStatusCode.ERROR)
+      expect(span?.attributes['error.type']).toBe('aborted')
+    } finally {
+      await app.close()
+    }
+  })
+
   it('stays silent for requests its ignoreIncomingRequestHook skips', async () => {
     const config = instrumentation.getConfig()
     instrumentation.setConfig({
