@@ -170,13 +170,18 @@ describe('reportLostContext', () => {
   afterEach(() => logged.restore())
 
   it('warns once per owner and layer', () => {
-    expect(reportLostContext('@tracehop/express', 'session')).toBe(true)
-    expect(reportLostContext('@tracehop/express', 'session')).toBe(false)
-    expect(reportLostContext('@tracehop/fastify', 'session')).toBe(true)
-    expect(reportLostContext('@tracehop/express', 'multer')).toBe(true)
+    expect(reportLostContext('@tracehop/express', 'layer "session"')).toBe(true)
+    expect(reportLostContext('@tracehop/express', 'layer "session"')).toBe(false)
+    expect(reportLostContext('@tracehop/fastify', 'layer "session"')).toBe(true)
+    expect(reportLostContext('@tracehop/express', 'layer "multer"', 'layer "legacyAuth"')).toBe(
+      true,
+    )
     expect(logged.messages).toHaveLength(3)
-    expect(logged.messages[0]).toMatch(
-      /^warn @tracehop\/express: "session" was entered outside its request's context/,
+    expect(logged.messages[0]).toBe(
+      `warn @tracehop/express: layer "session" was entered outside its request's context; a step before it continued from a callback that lost AsyncLocalStorage (a callback pool, an emitter or a stream created outside the request). tracehop re-entered the request's context. Reported once per layer.`,
+    )
+    expect(logged.messages[2]).toContain(
+      '; the step that ran before it, layer "legacyAuth", continued from',
     )
   })
 
