@@ -55,6 +55,7 @@ describe.each(FASTIFY_VERSIONS)('$name: streams, SSE and aborts', ({ create }) =
   let app: FastifyInstance
   let base: string
   let lastChunkAt = 0
+  let slowHandlerDone = false
   const abortSeen = new Map<string, string>()
 
   beforeAll(async () => {
@@ -89,7 +90,8 @@ describe.each(FASTIFY_VERSIONS)('$name: streams, SSE and aborts', ({ create }) =
       }, 15)
     })
     app.get('/slow', async () => {
-      await sleep(300)
+      await sleep(600)
+      slowHandlerDone = true
       return 'too late'
     })
     app.get('/endless', (_request, reply) => {
@@ -131,20 +133,21 @@ describe.each(FASTIFY_VERSIONS)('$name: streams, SSE and aborts', ({ create }) =
 
   it('ends the span when the client aborts before the response, marked aborted, never 200', async () => {
     const { traceparent, traceId } = newTraceparent()
-    const startedAt = now()
     await abortingGet(`${base}/slow`, { traceparent, 'x-test-id': 'abort-slow' }, 30)
     const [span] = await tracing.waitForSpans(1)
+    // it ended when the client went away, while the handler was still working
+    expect(slowHandlerDone).toBe(false)
     expect(span!.name).toBe('GET /slow')
     expect(span!.attributes['error.type']).toBe('aborted')
     expect(span!.attributes['http.response.status_code']).toBeUndefined()
     expect(span!.status.code).toBe(2)
-    // it ended when the client went away, not when the handler finished
-    expect(hrTimeToMilliseconds(span!.endTime) - startedAt).toBeLessThan(280)
     // onRequestAbort ran in the request's context
     const deadline = Date.now() + 5000
     while (!abortSeen.has('abort-slow') && Date.now() < deadline) await sleep(5)
     expect(abortSeen.get('abort-slow')).toBe(traceId)
-    await sleep(350)
+    // the handler finishing later ends nothing more
+    while (!slowHandlerDone && Date.now() < deadline) await sleep(10)
+    await sleep(20)
     expect(tracing.spans()).toHaveLength(1)
   })
 
