@@ -55,13 +55,22 @@ export async function runRecipeScript(
   const cache = join(__dirname, '..', 'node_modules', '.cache', 'recipes')
   const recipe = await bundleTo(
     join(REPO, 'docs', 'recipes', file),
-    join(cache, file.replace(/\.ts$/, '.mjs')),
+    join(cache, file.replace(/\.ts$/, `.${process.pid}.mjs`)),
     'esm',
   )
   // the register entry's own dependencies resolve from @tracehop/node's node_modules
   const register = await bundleTo(
     join(REPO, 'packages', 'node', 'src', 'register.ts'),
-    join(REPO, 'packages', 'node', 'node_modules', '.cache', 'recipes-register', 'register.cjs'),
+    // one file per Jest worker: two workers must not write the same bundle at once
+    join(
+      REPO,
+      'packages',
+      'node',
+      'node_modules',
+      '.cache',
+      'recipes-register',
+      `register.${process.pid}.cjs`,
+    ),
     'cjs',
   )
   return new Promise((resolve, reject) => {
