@@ -69,3 +69,17 @@ describe('shutdown()', () => {
     expect(receiver.spans).toHaveLength(6)
   })
 })
+
+describe('shutdown() while the collector is down', () => {
+  it('returns within shutdownTimeoutMillis and says so', async () => {
+    await receiver.stop()
+    const { report } = await runApp(
+      { ...queued(), OTEL_EXPORTER_OTLP_TIMEOUT: '3000' },
+      { shutdownTimeoutMillis: 300 },
+    )
+    // the exporter keeps retrying for 3 s; shutdown gives up after 300 ms
+    expect(report.shutdownMs).toBeGreaterThanOrEqual(250)
+    expect(report.shutdownMs).toBeLessThan(2500)
+    expect(report.warnings).toEqual(['@tracehop/node: shutdown did not finish within 300 ms'])
+  })
+})

@@ -11,6 +11,7 @@ export interface AppReport {
   serviceName: string
   received: Record<string, string | undefined>[]
   warnings: string[]
+  shutdownMs?: number
   stats?: { queued: number; exported: number; dropped: number; failed: number }
 }
 
