@@ -85,7 +85,7 @@ export function compileQueryRedaction(extra: readonly string[]): QueryRedaction 
 
 function toStringList(value: OutgoingHttpHeader | undefined): string[] | undefined {
   if (value === undefined) return undefined
-  if (Array.isArray(value)) return value.map(String)
+  if (Array.isArray(value)) return value.length === 0 ? undefined : value.map(String)
   return [String(value)]
 }
 
