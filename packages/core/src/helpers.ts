@@ -137,8 +137,6 @@ export function traceId(): string | undefined {
     : undefined
 }
 
-const NO_FIELDS: Readonly<Record<string, never>> = Object.freeze({})
-
 /**
  * `trace_id`, `span_id` and `trace_flags` (two hex digits) of the active span for structured
  * log lines; an empty object outside a valid trace, so it can always be spread or passed to
@@ -146,9 +144,10 @@ const NO_FIELDS: Readonly<Record<string, never>> = Object.freeze({})
  * @example
  * logger.info({ ...logFields(), orderId }, 'reserved')
  */
-export function logFields(): LogFields | Readonly<Record<string, never>> {
+export function logFields(): LogFields | Record<string, never> {
   const spanContext = trace.getActiveSpan()?.spanContext()
-  if (spanContext === undefined || !isSpanContextValid(spanContext)) return NO_FIELDS
+  // a fresh object: callers may add their own fields to it
+  if (spanContext === undefined || !isSpanContextValid(spanContext)) return {}
   return {
     trace_id: spanContext.traceId,
     span_id: spanContext.spanId,

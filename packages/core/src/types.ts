@@ -105,6 +105,8 @@ export interface RequestTrace {
   context: Context
   /** `true` when the span belongs to `@opentelemetry/instrumentation-http` and we only enrich it. */
   readonly adopted: boolean
+  /** The route template set so far (by `start()` or `setRoute`), or `undefined`. */
+  readonly route: string | undefined
   /** Sets the route template (`/api/orders/:id`), renaming the span and setting `http.route`. */
   setRoute(route: string | undefined): void
   /** Records an error seen by the framework (thrown, passed to `next`, `reply.send(err)`). */

@@ -131,6 +131,9 @@ describe('helpers', () => {
       expect(activeSpan()).toBeUndefined()
       expect(traceId()).toBeUndefined()
       expect(logFields()).toEqual({})
+      // a fresh object each time: adding to it is safe
+      expect(Object.assign(logFields(), { requestId: 'r0' })).toEqual({ requestId: 'r0' })
+      expect(logFields()).toEqual({})
     })
 
     it('report the active span inside one', () => {

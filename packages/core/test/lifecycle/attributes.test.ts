@@ -149,8 +149,10 @@ describe('span name and attributes', () => {
   it('renames on setRoute and ignores repeated or late calls', async () => {
     const app = await serve((req, res) => {
       const requestTrace = getRequestTrace(req)
+      expect(requestTrace.route).toBeUndefined()
       requestTrace.setRoute('/a/:b')
       requestTrace.setRoute('/a/:b')
+      expect(requestTrace.route).toBe('/a/:b')
       res.end(() => requestTrace.setRoute('/too/late'))
     })
     try {
