@@ -119,18 +119,30 @@ export class ExportQueueSpanProcessor implements SpanProcessor {
         this.options.exportTimeoutMillis,
       )
       timer.unref()
-      // The exporter's own HTTP calls must not be traced as outgoing calls of the app.
-      context.with(suppressTracing(context.active()), () => {
-        try {
-          this.exporter.export(batch, (result) => {
+      const send = (): void => {
+        // The exporter's own HTTP calls must not be traced as outgoing calls of the app.
+        context.with(suppressTracing(context.active()), () => {
+          try {
+            this.exporter.export(batch, (result) => {
+              clearTimeout(timer)
+              resolve(result)
+            })
+          } catch (error) {
             clearTimeout(timer)
-            resolve(result)
-          })
-        } catch (error) {
-          clearTimeout(timer)
-          resolve({ code: ExportResultCode.FAILED, error: error as Error })
+            resolve({ code: ExportResultCode.FAILED, error: error as Error })
+          }
+        })
+      }
+      // Exporters read the resource; wait for detectors still settling (the host id).
+      const settling = new Set<Promise<void>>()
+      for (const span of batch) {
+        const resource = span.resource
+        if (resource.asyncAttributesPending && resource.waitForAsyncAttributes) {
+          settling.add(resource.waitForAsyncAttributes())
         }
-      })
+      }
+      if (settling.size === 0) send()
+      else Promise.all(settling).then(send, send)
     }).then((result) => this.settle(batch.length, result))
     this.inFlight = attempt
     return attempt.finally(() => {

@@ -53,19 +53,20 @@ export function buildResource(
   config: ResolvedConfig,
   extra: Attributes | undefined,
   warn: (message: string) => void,
-): Resource {
+): { resource: Resource; serviceName: string } {
   const detected = defaultResource().merge(
     detectResources({
       detectors: [envDetector, hostDetector, processDetector, serviceInstanceIdDetector],
     }),
   )
+  // Decisions read the variables' attributes alone: the host detector's are still settling, and
+  // reading a resource before they settle makes the SDK complain.
+  const fromEnv = detectResources({ detectors: [envDetector] }).attributes
   const attributes: Attributes = { ...extra }
-  const fromEnv = detected.attributes
   const envName = fromEnv['service.name']
-  // defaultResource() names an unnamed service "unknown_service:<process>"; that is not a name.
   const named =
     config.serviceName !== undefined ||
-    (typeof envName === 'string' && !envName.startsWith('unknown_service')) ||
+    typeof envName === 'string' ||
     typeof extra?.['service.name'] === 'string'
   let pkg: ReturnType<typeof nearestPackage>
   const packageInfo = (): ReturnType<typeof nearestPackage> =>
@@ -81,7 +82,7 @@ export function buildResource(
       )
     } else {
       warn(
-        `no service name set and no package.json found; spans say "${String(envName)}". ` +
+        `no service name set and no package.json found; spans say "${String(defaultResource().attributes['service.name'])}". ` +
           `Name the service with OTEL_SERVICE_NAME=<name> or startTracing({ serviceName: '<name>' }).`,
       )
     }
@@ -100,5 +101,13 @@ export function buildResource(
   ) {
     attributes['deployment.environment.name'] = environment
   }
-  return detected.merge(resourceFromAttributes(attributes))
+  const serviceName =
+    attributes['service.name'] ??
+    envName ??
+    extra?.['service.name'] ??
+    defaultResource().attributes['service.name']
+  return {
+    resource: detected.merge(resourceFromAttributes(attributes)),
+    serviceName: String(serviceName),
+  }
 }

@@ -1,5 +1,7 @@
 import {
   context,
+  diag,
+  DiagLogLevel,
   metrics,
   propagation,
   ProxyTracerProvider,
@@ -36,6 +38,7 @@ import {
 import { createPropagator } from '@tracehop/core'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
+import { format } from 'node:util'
 import { resolveConfig, type ResolvedConfig } from './config.js'
 import { ExportQueueSpanProcessor } from './export-queue.js'
 import { traceFetch } from './outbound-fetch.js'
@@ -220,8 +223,7 @@ function setup(
   teardown: Teardown,
 ): TracingHandle {
   const warn = (m: string): void => warnings.once(m)
-  const resource = buildResource(config, options.resourceAttributes, warn)
-  const serviceName = String(resource.attributes['service.name'])
+  const { resource, serviceName } = buildResource(config, options.resourceAttributes, warn)
 
   // Span pipeline.
   const processors: SpanProcessor[] = []
@@ -297,26 +299,30 @@ function setup(
   if (meterProvider) teardown.globals.push(() => metrics.disable())
 
   // Other services hosted in this process, and the tracer for outgoing calls by service.
-  const tracers = new Map<string, Tracer>()
+  // By resource object: spans hold their provider's resource, and reading its attributes before
+  // the async ones (host id) settle makes the SDK complain.
+  const tracers = new WeakMap<Resource, Tracer>()
   const mainTracer = tracerProvider.getTracer(SCOPE, VERSION)
   const services = new Map<string, BasicTracerProvider>()
   const forService = (name: string, attributes?: Attributes): TracerProvider => {
     if (name === serviceName && attributes === undefined) return tracerProvider
     const existing = services.get(name)
     if (existing) return existing
+    const serviceResource = resource.merge(
+      resourceFromAttributes({ ...attributes, 'service.name': name }),
+    )
     const provider = new BasicTracerProvider({
-      resource: resource.merge(resourceFromAttributes({ ...attributes, 'service.name': name })),
+      resource: serviceResource,
       sampler: config.sampler,
       spanProcessors: processors.map((p) => new SharedProcessor(p)),
     })
     services.set(name, provider)
-    tracers.set(name, provider.getTracer(SCOPE, VERSION))
+    tracers.set(serviceResource, provider.getTracer(SCOPE, VERSION))
     return provider
   }
   const tracerFor = (parent: Context): Tracer => {
-    const span = trace.getSpan(parent) as { resource?: Resource } | undefined
-    const name = span?.resource?.attributes['service.name']
-    return (typeof name === 'string' && tracers.get(name)) || mainTracer
+    const owner = (trace.getSpan(parent) as { resource?: Resource } | undefined)?.resource
+    return (owner !== undefined && tracers.get(owner)) || mainTracer
   }
 
   // Outgoing calls.
@@ -335,6 +341,20 @@ function setup(
       load('node:http')
       load('node:https')
     }
+  }
+
+  // Warnings and errors reported through `diag` (a user hook that threw, a lost context) reach
+  // onWarning, unless OTEL_LOG_LEVEL asked the SDK for its own console logger. Set up last, so a
+  // failed setup above does not leave our logger behind.
+  if (process.env.OTEL_LOG_LEVEL === undefined || process.env.OTEL_LOG_LEVEL.trim() === '') {
+    const pass = (message: string, ...args: unknown[]): void =>
+      warnings.passOn(format(message, ...args))
+    const noop = (): void => {}
+    diag.setLogger(
+      { error: pass, warn: pass, info: noop, debug: noop, verbose: noop },
+      { logLevel: DiagLogLevel.WARN },
+    )
+    teardown.globals.push(() => diag.disable())
   }
 
   // Flush: on demand, on SIGTERM/SIGINT, and when the event loop runs dry with work pending.

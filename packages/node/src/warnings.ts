@@ -26,6 +26,15 @@ export class Warnings {
     this.send(message + more)
   }
 
+  /** A message that already names its sender (from `diag`): sent as it is. */
+  passOn(message: string): void {
+    try {
+      this.sink(message)
+    } catch {
+      // a throwing warning sink must not take the app down
+    }
+  }
+
   private send(message: string): void {
     try {
       this.sink(`@tracehop/node: ${message}`)

@@ -1,4 +1,4 @@
-import { context, propagation, trace } from '@opentelemetry/api'
+import { context, diag, propagation, trace } from '@opentelemetry/api'
 import { type Instrumentation } from '@opentelemetry/instrumentation'
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base'
 import { startTracing, type TracingHandle, type TracingOptions } from '../src/index.js'
@@ -132,5 +132,27 @@ describe('handle', () => {
     const third = startTracing({ ...quiet, serviceName: 'c', exporter: 'none' })
     expect(third).not.toBe(first)
     await third.shutdown()
+  })
+})
+
+describe('diag', () => {
+  it('passes warnings and errors reported through diag to onWarning, until shutdown', async () => {
+    const warnings: string[] = []
+    const tracing = startTracing({
+      ...quiet,
+      serviceName: 'a',
+      exporter: 'none',
+      onWarning: (m) => warnings.push(m),
+    })
+    diag.warn('@tracehop/express: layer %s lost its context', '"auth"')
+    diag.error('@tracehop/core: "requestHook" threw; the request goes on', new Error('boom'))
+    diag.info('not a warning')
+    await tracing.shutdown()
+    diag.warn('after shutdown')
+    expect(warnings).toHaveLength(2)
+    expect(warnings[0]).toBe('@tracehop/express: layer "auth" lost its context')
+    expect(warnings[1]).toMatch(
+      /^@tracehop\/core: "requestHook" threw; the request goes on Error: boom\n\s+at /,
+    )
   })
 })
