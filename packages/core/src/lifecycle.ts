@@ -458,32 +458,6 @@ class Lifecycle implements RequestLifecycle {
       if (forwarded === 'http' || forwarded === 'https') scheme = forwarded
     }
 
-    const attributes: Attributes = {
-      [ATTR_HTTP_REQUEST_METHOD]: method,
-      [ATTR_URL_PATH]: path,
-      [ATTR_URL_SCHEME]: scheme,
-    }
-    if (!known) attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = rawMethod
-    if (queryAt !== -1 && queryAt < url.length - 1) {
-      attributes[ATTR_URL_QUERY] = options.query.redact(url.slice(queryAt + 1))
-    }
-    const host =
-      (options.trustProxy ? firstListEntry(headers['x-forwarded-host']) : undefined) ??
-      headers.host ??
-      firstValue(headers[':authority'])
-    if (typeof host === 'string' && host !== '') setServerAddress(attributes, host, scheme)
-    const client =
-      (options.trustProxy ? firstListEntry(headers['x-forwarded-for']) : undefined) ??
-      socket?.remoteAddress
-    if (client !== undefined) attributes[ATTR_CLIENT_ADDRESS] = client
-    const version = protocolVersion(request)
-    if (version !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = version
-    const userAgent = headers['user-agent']
-    if (userAgent !== undefined) attributes[ATTR_USER_AGENT_ORIGINAL] = userAgent
-    if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route
-    if (options.requestHeaders.length > 0)
-      captureRequestHeaders(attributes, headers, options.requestHeaders)
-
     const rpc = active.getValue(RPC_METADATA_KEY) as RpcMetadata | undefined
     let span: Span
     let ctx: Context
@@ -493,15 +467,52 @@ class Lifecycle implements RequestLifecycle {
       rpc.span !== undefined &&
       (rpc[kClaimed] === undefined || rpc[kClaimed] === request)
     ) {
-      // instrumentation-http opened the SERVER span for this request: enrich it, never a second one
+      // instrumentation-http opened the SERVER span for this request: enrich it, never a second
+      // one. It already set the request attributes; we add what it lacks, and our stricter
+      // query redaction replaces its url.query.
       rpc[kClaimed] = request
       adopted = true
       span = rpc.span
-      span.setAttributes(attributes)
+      const enrich: Attributes = {}
+      if (queryAt !== -1 && queryAt < url.length - 1) {
+        enrich[ATTR_URL_QUERY] = options.query.redact(url.slice(queryAt + 1))
+      }
+      if (route !== undefined) {
+        enrich[ATTR_HTTP_ROUTE] = route
+        rpc.route = route
+      }
+      if (options.requestHeaders.length > 0)
+        captureRequestHeaders(enrich, headers, options.requestHeaders)
+      span.setAttributes(enrich)
       span.updateName(this.spanName(spanMethod, route, request))
-      if (route !== undefined) rpc.route = route
       ctx = this.applyBaggagePolicy(active)
     } else {
+      const attributes: Attributes = {
+        [ATTR_HTTP_REQUEST_METHOD]: method,
+        [ATTR_URL_PATH]: path,
+        [ATTR_URL_SCHEME]: scheme,
+      }
+      if (!known) attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = rawMethod
+      if (queryAt !== -1 && queryAt < url.length - 1) {
+        attributes[ATTR_URL_QUERY] = options.query.redact(url.slice(queryAt + 1))
+      }
+      const host =
+        (options.trustProxy ? firstListEntry(headers['x-forwarded-host']) : undefined) ??
+        headers.host ??
+        firstValue(headers[':authority'])
+      if (typeof host === 'string' && host !== '') setServerAddress(attributes, host, scheme)
+      const client =
+        (options.trustProxy ? firstListEntry(headers['x-forwarded-for']) : undefined) ??
+        socket?.remoteAddress
+      if (client !== undefined) attributes[ATTR_CLIENT_ADDRESS] = client
+      const version = protocolVersion(request)
+      if (version !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = version
+      const userAgent = headers['user-agent']
+      if (userAgent !== undefined) attributes[ATTR_USER_AGENT_ORIGINAL] = userAgent
+      if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route
+      if (options.requestHeaders.length > 0)
+        captureRequestHeaders(attributes, headers, options.requestHeaders)
+
       ctx = (options.propagator ?? currentPropagator()).extract(
         ROOT_CONTEXT,
         headers,

@@ -71,7 +71,7 @@ describe('coexistence with @opentelemetry/instrumentation-http', () => {
     try {
       expect((http.Server.prototype.emit as { __wrapped?: boolean }).__wrapped).toBe(true)
       const reply = await request(`${app.url}/orders/9?token=t0p-secret&page=1`, {
-        headers: { authorization: 'Bearer t0p-secret' },
+        headers: { authorization: 'Bearer t0p-secret', 'x-forwarded-for': '203.0.113.5' },
       })
       expect(reply.body).toBe('ok')
       await waitForSpans(tracing.exporter, 1)
@@ -87,6 +87,8 @@ describe('coexistence with @opentelemetry/instrumentation-http', () => {
       expect(span.attributes['url.query']).toBe(`token=${REDACTED}&page=1`)
       expect(span.attributes['http.request.header.authorization']).toEqual([REDACTED])
       expect(span.attributes['http.response.status_code']).toBe(200)
+      // its own request attributes stay as it set them (it reads X-Forwarded-For)
+      expect(span.attributes['client.address']).toBe('203.0.113.5')
       expect(JSON.stringify(span.attributes)).not.toContain('t0p-secret')
     } finally {
       await app.close()
