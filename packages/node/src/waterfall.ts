@@ -6,8 +6,10 @@ import { type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-b
 export interface WaterfallOptions {
   /** Use ANSI colours. Default: only when the output is a TTY and `NO_COLOR` is not set. */
   colors?: boolean
-  /** Width of the time-axis bar in characters. Default: fitted to the terminal, 24 to 60. */
+  /** Width of the time-axis bar in characters. Default: fitted to `columns` (12 to 60), else 40. */
   barWidth?: number
+  /** Terminal width the lines should fit in. Default: the stream's, when it is a terminal. */
+  columns?: number
 }
 
 /** Options of {@link WaterfallSpanExporter}. */
@@ -152,7 +154,6 @@ export function renderWaterfall(
 ): string {
   if (spans.length === 0) return ''
   const colors = options.colors ?? false
-  const width = Math.max(8, Math.floor(options.barWidth ?? 40))
   const paint = (code: string, text: string): string =>
     colors && text !== '' ? `${code}${text}${ANSI.reset}` : text
   const rows = tree(spans)
@@ -166,6 +167,15 @@ export function renderWaterfall(
   const labelWidth = Math.max(...labels.map((l) => l.length))
   const durations = rows.map((r) => formatDuration((r.end - r.start) / 1e6))
   const durationWidth = Math.max(...durations.map((d) => d.length))
+  const outcomes = rows.map((r) => outcome(r.span))
+  let width = options.barWidth
+  if (width === undefined && options.columns !== undefined) {
+    // everything else on the widest line: indent, service, label, kind, frame, duration, outcome
+    const outcomeWidth = Math.max(...outcomes.map((o) => (o.text === '' ? 0 : o.text.length + 2)))
+    const rest = 2 + serviceWidth + 2 + labelWidth + 2 + 8 + 2 + 2 + durationWidth + outcomeWidth
+    width = Math.min(60, Math.max(12, options.columns - rest))
+  }
+  width = Math.max(8, Math.floor(width ?? 40))
 
   const root = rows[0]!.span
   const traceId = root.spanContext().traceId
@@ -178,7 +188,7 @@ export function renderWaterfall(
     const to = Math.max(from + 1, Math.min(width, Math.ceil(((row.end - t0) / total) * width)))
     const bar = ' '.repeat(from) + '█'.repeat(to - from) + ' '.repeat(width - to)
     const color = SERVICE_COLORS[services.indexOf(row.service) % SERVICE_COLORS.length]!
-    const result = outcome(row.span)
+    const result = outcomes[i]!
     const tone =
       result.tone === 'error'
         ? ANSI.red
@@ -293,14 +303,16 @@ export class WaterfallSpanExporter implements SpanExporter {
     if (this.printed.size > 1000) this.printed.delete(this.printed.values().next().value!)
     const stream = this.stream
     const colors = this.options.colors ?? (stream.isTTY === true && !process.env.NO_COLOR)
-    const barWidth =
-      this.options.barWidth ??
-      (stream.columns ? Math.max(24, Math.min(60, stream.columns - 100)) : 40)
+    const columns = this.options.columns ?? (stream.isTTY ? stream.columns : undefined)
     const title = continued
       ? '(continued: spans that ended after the trace was printed)'
       : undefined
-    stream.write(
-      `${renderWaterfall(trace.spans, { colors, barWidth, ...(title ? { title } : {}) })}\n`,
-    )
+    const text = renderWaterfall(trace.spans, {
+      colors,
+      ...(this.options.barWidth === undefined ? {} : { barWidth: this.options.barWidth }),
+      ...(columns === undefined ? {} : { columns }),
+      ...(title ? { title } : {}),
+    })
+    stream.write(`${text}\n`)
   }
 }

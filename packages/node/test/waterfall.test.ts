@@ -149,6 +149,17 @@ describe('renderWaterfall', () => {
     expect(bars[bars.length - 1]!.indexOf('█')).toBe(15)
   })
 
+  it('fits the bar to the terminal width', () => {
+    const bar = (columns: number): string =>
+      /│([█ ]+)│/.exec(
+        renderWaterfall(fixedTrace(), { colors: false, columns }).split('\n')[1]!,
+      )![1]!
+    const lines = renderWaterfall(fixedTrace(), { colors: false, columns: 120 }).split('\n')
+    expect(Math.max(...lines.slice(1).map((line) => line.length))).toBe(120)
+    expect(bar(400)).toHaveLength(60) // never wider than 60
+    expect(bar(40)).toHaveLength(12) // nor thinner than 12
+  })
+
   it('colours only when asked', () => {
     expect(renderWaterfall(fixedTrace(), { colors: false })).not.toContain('\x1b[')
     const coloured = renderWaterfall(fixedTrace(), { colors: true })
