@@ -98,6 +98,17 @@ describe('otlp-receiver', () => {
     expectTrace(receiver)
   })
 
+  it('answers with the configured status, to play a failing collector', async () => {
+    receiver = await startOtlpReceiver({ status: 503 })
+    const res = await fetch(`${receiver.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: new Uint8Array(0),
+    })
+    expect(res.status).toBe(503)
+    expect(receiver.requests).toEqual([])
+  })
+
   it('waitForSpans rejects with what arrived when the condition is not met', async () => {
     receiver = await startOtlpReceiver()
     await expect(receiver.waitForSpans((s) => s.length > 0, 50)).rejects.toThrow(
