@@ -54,6 +54,22 @@ describe('SIGTERM while the collector is down', () => {
   })
 })
 
+describe('a second SIGTERM during the flush', () => {
+  it('takes effect at once', async () => {
+    const app = await startApp(queued(), { shutdownTimeoutMillis: 10_000 }, 'signal')
+    await app.waitForOutput('ready')
+    await receiver.stop() // the flush now waits on a collector that is gone
+    const started = Date.now()
+    app.child.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(app.child.exitCode === null && app.child.signalCode === null).toBe(true) // flushing
+    app.child.kill('SIGTERM')
+    const result = await app.done
+    expect(result.signal).toBe('SIGTERM')
+    expect(Date.now() - started).toBeLessThan(5000) // not the 10 s flush budget
+  })
+})
+
 describe('the end of the event loop', () => {
   it('flushes queued spans when the app ends without calling shutdown()', async () => {
     const { result } = await runApp(queued(), {}, 'exit')
