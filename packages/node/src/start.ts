@@ -376,8 +376,14 @@ function setup(
   if (config.handleSignals) {
     teardown.hooks.push(flushOnSignals(forceFlush, config.shutdownTimeoutMillis))
   }
+  // Metrics since the last export are pending too; flushed once per quiet spell, or the flush
+  // itself (which keeps the loop busy) would bring beforeExit back forever.
+  let metricsFlushed = false
   const onBeforeExit = (): void => {
-    if (pending()) void forceFlush()
+    const metricsPending = meterProvider !== undefined && !metricsFlushed
+    if (!pending() && !metricsPending) return
+    metricsFlushed = true
+    void forceFlush()
   }
   process.on('beforeExit', onBeforeExit)
   teardown.hooks.push(() => process.removeListener('beforeExit', onBeforeExit))

@@ -29,6 +29,21 @@ describe('OTEL_METRICS_EXPORTER=otlp', () => {
     expect(duration.dataPoints.reduce((n, p) => n + p.count!, 0)).toBe(3)
   })
 
+  it('flushes the last metrics when the app ends without shutdown()', async () => {
+    await runApp(
+      // no spans to flush: only the pending metrics make it flush
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_SERVICE_NAME: 'app',
+        OTEL_TRACES_EXPORTER: 'none',
+      },
+      { metrics: true },
+      'exit',
+    )
+    const duration = receiver.metrics.find((m) => m.name === 'http.server.request.duration')!
+    expect(duration.dataPoints.reduce((n, p) => n + p.count!, 0)).toBe(3)
+  })
+
   it('is off by default', async () => {
     await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'app' })
     expect(receiver.requests.filter((r) => r.signal === 'metrics')).toEqual([])
