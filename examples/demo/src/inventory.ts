@@ -10,10 +10,21 @@ export interface Service {
   close(): Promise<void>
 }
 
-export async function startInventory(tracerProvider: TracerProvider): Promise<Service> {
+/** A service that can say when it has no request in flight. */
+export interface InventoryService extends Service {
+  whenIdle(): Promise<void>
+}
+
+export async function startInventory(tracerProvider: TracerProvider): Promise<InventoryService> {
+  let inFlight = 0
+  const idle: (() => void)[] = []
   const server = http.createServer(
     traceHandler(
       async (req, res) => {
+        inFlight++
+        res.once('close', () => {
+          if (--inFlight === 0) for (const resolve of idle.splice(0)) resolve()
+        })
         const path = (req.url ?? '/').split('?')[0]!
         if (req.method !== 'GET' || !path.startsWith('/stock/')) {
           res.writeHead(404).end()
@@ -45,6 +56,8 @@ export async function startInventory(tracerProvider: TracerProvider): Promise<Se
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    whenIdle: () =>
+      inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve)),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve())

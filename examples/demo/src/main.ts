@@ -5,7 +5,7 @@
 //
 //   npx -y pnpm@10 demo
 //   REDIS_URL=redis://127.0.0.1:6379 AMQP_URL=amqp://guest:guest@127.0.0.1:5672 npx -y pnpm@10 demo
-import { ROOT_CONTEXT, trace } from '@opentelemetry/api'
+import { trace } from '@opentelemetry/api'
 import { withConsumerSpan, withSpan } from '@tracehop/core'
 import { startTracing } from '@tracehop/node'
 import { Redis } from 'ioredis'
@@ -98,14 +98,13 @@ const scenarios: Scenario[] = [
   { title: 'linus gives up after 300 ms', token: 'linus-token', sku: 'slow', abortAfterMs: 300 },
 ]
 
-let lastContext = ROOT_CONTEXT
 for (const [i, scenario] of scenarios.entries()) {
   out()
   out(
     `── ${i + 1}/${scenarios.length} ${scenario.title} ${'─'.repeat(Math.max(3, 60 - scenario.title.length))}`,
   )
-  const outcome = await client.startActiveSpan(scenario.title, async (span) => {
-    lastContext = trace.setSpan(ROOT_CONTEXT, span)
+  const { outcome, traceId } = await client.startActiveSpan(scenario.title, async (span) => {
+    const traceId = span.spanContext().traceId
     const headers: Record<string, string> = { 'content-type': 'application/json' }
     if (scenario.token) headers.authorization = `Bearer ${scenario.token}`
     const controller = new AbortController()
@@ -129,16 +128,18 @@ for (const [i, scenario] of scenarios.entries()) {
         ])
         gaveUp.abort()
       }
-      return `${res.status} ${body.error ?? (body.id ? `order ${body.id}` : '')}`.trim()
+      const outcome = `${res.status} ${body.error ?? (body.id ? `order ${body.id}` : '')}`.trim()
+      return { outcome, traceId }
     } catch (error) {
-      return `client aborted (${(error as Error).name})`
+      const { name, message } = error as Error
+      return { outcome: name === 'AbortError' ? 'client aborted' : `failed: ${message}`, traceId }
     } finally {
       clearTimeout(timer)
       span.end()
     }
   })
-  const traceId = trace.getSpanContext(lastContext)?.traceId
-  if (scenario.abortAfterMs) await sleep(150) // let the cancelled calls down the chain end
+  // the cancellation travels down the chain; its last hop ends when inventory lets go
+  if (scenario.abortAfterMs) await inventory.whenIdle()
   out(
     `POST /api/orders {"sku":"${scenario.sku}"} → ${outcome}${tracing.enabled ? ` · trace ${traceId}` : ''}`,
   )
