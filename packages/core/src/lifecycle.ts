@@ -321,7 +321,10 @@ class LiveRequestTrace implements RequestTrace {
 
     const instruments = this.instruments
     if (instruments !== undefined) {
-      instruments.active.add(-1, this.activeAttributes)
+      // `finish`/`close` fire outside the request's context: pass it, so SDKs that sample
+      // exemplars link the measurements to this request's trace
+      const ctx = this.context
+      instruments.active.add(-1, this.activeAttributes, ctx)
       // instrumentation-http records the duration of spans it owns
       if (!this.adopted) {
         // a literal, then plain stores: spreading here costs V8 over a microsecond per request
@@ -335,7 +338,7 @@ class LiveRequestTrace implements RequestTrace {
         if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType
         const version = protocolVersion(this.request)
         if (version !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = version
-        instruments.duration.record((performance.now() - this.startedAt) / 1000, attributes)
+        instruments.duration.record((performance.now() - this.startedAt) / 1000, attributes, ctx)
       }
     }
   }
@@ -565,7 +568,7 @@ class Lifecycle implements RequestLifecycle {
     if (adopted) response.prependListener('close', onResponseClose)
     else response.on('close', onResponseClose)
     ;(request as TracedRequest)[REQUEST_TRACE_KEY] = live
-    instruments?.active.add(1, activeAttributes)
+    instruments?.active.add(1, activeAttributes, ctx)
 
     if (options.requestHook !== undefined) {
       try {

@@ -1,4 +1,12 @@
-import { metrics } from '@opentelemetry/api'
+import {
+  metrics,
+  trace,
+  type Context,
+  type Histogram,
+  type Meter,
+  type MeterProvider as ApiMeterProvider,
+  type UpDownCounter,
+} from '@opentelemetry/api'
 import {
   AggregationTemporality,
   DataPointType,
@@ -32,6 +40,44 @@ function meter(): {
         .flatMap((sm) => sm.metrics)
     },
   }
+}
+
+/**
+ * Wraps the SDK's meter provider and keeps the context passed with every measurement of the HTTP
+ * server instruments, as an SDK sampling exemplars would see it.
+ */
+function contextCapturing(sdk: MeterProvider): {
+  provider: ApiMeterProvider
+  seen: { instrument: string; value: number; context: Context | undefined }[]
+} {
+  const seen: { instrument: string; value: number; context: Context | undefined }[] = []
+  const provider: ApiMeterProvider = {
+    getMeter(name, version, options) {
+      const meter = sdk.getMeter(name, version, options)
+      return {
+        ...meter,
+        createHistogram(instrument, histogramOptions) {
+          const real = meter.createHistogram(instrument, histogramOptions)
+          return {
+            record(value, attributes, ctx) {
+              seen.push({ instrument, value, context: ctx })
+              real.record(value, attributes, ctx)
+            },
+          } satisfies Histogram
+        },
+        createUpDownCounter(instrument, counterOptions) {
+          const real = meter.createUpDownCounter(instrument, counterOptions)
+          return {
+            add(value, attributes, ctx) {
+              seen.push({ instrument, value, context: ctx })
+              real.add(value, attributes, ctx)
+            },
+          } satisfies UpDownCounter
+        },
+      } as Meter
+    },
+  }
+  return { provider, seen }
 }
 
 describe('HTTP server metrics', () => {
@@ -171,6 +217,43 @@ describe('HTTP server metrics', () => {
         'error.type': 'aborted',
         'http.response.status_code': 200,
       })
+    } finally {
+      await app.close()
+      await m.provider.shutdown()
+    }
+  })
+
+  it("passes the request's context with every measurement, so exemplars point at its trace", async () => {
+    const m = meter()
+    const capturing = contextCapturing(m.provider)
+    const app = await listen(
+      traceHandler(
+        (_req, res) => {
+          res.end('ok')
+        },
+        { tracerProvider: tracing.provider, meterProvider: capturing.provider },
+      ),
+    )
+    try {
+      await request(`${app.url}/a`)
+      await request(`${app.url}/b`)
+      const spans = await waitForSpans(tracing.exporter, 2)
+      const spanIds = spans.map((span) => span.spanContext().spanId).sort()
+      const idsFor = (instrument: string, value?: number) =>
+        capturing.seen
+          .filter((s) => s.instrument === instrument && (value === undefined || s.value === value))
+          .map((s) =>
+            s.context === undefined ? undefined : trace.getSpanContext(s.context)?.spanId,
+          )
+          .sort()
+      expect(idsFor('http.server.request.duration')).toEqual(spanIds)
+      expect(idsFor('http.server.active_requests', 1)).toEqual(spanIds)
+      expect(idsFor('http.server.active_requests', -1)).toEqual(spanIds)
+      // the SDK behind the wrapper took the measurements
+      const duration = (await m.collect()).find(
+        (d) => d.descriptor.name === 'http.server.request.duration',
+      ) as HistogramMetricData
+      expect(duration.dataPoints[0]?.value.count).toBe(2)
     } finally {
       await app.close()
       await m.provider.shutdown()
