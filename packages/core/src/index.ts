@@ -10,6 +10,7 @@ export type {
   RequestTrace,
   SpanNameInfo,
   StatusClassifier,
+  StatusInfo,
   TraceOptions,
   TrustPolicy,
 } from './types.js'

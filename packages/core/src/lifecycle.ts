@@ -43,7 +43,13 @@ import { InstrumentCache, type ServerInstruments } from './metrics.js'
 import { normalizeOptions, type NormalizedOptions } from './options.js'
 import { captureRequestHeaders, captureResponseHeaders } from './redact.js'
 import type { TracedRequest } from './request-trace.js'
-import type { RequestLifecycle, RequestTrace, TraceOptions, TrustPolicy } from './types.js'
+import type {
+  RequestLifecycle,
+  RequestTrace,
+  StatusInfo,
+  TraceOptions,
+  TrustPolicy,
+} from './types.js'
 import { VERSION } from './version.js'
 
 // `@opentelemetry/core` keeps the RPC metadata of an instrumentation-http server span under this
@@ -193,6 +199,10 @@ function describe(value: object): string {
   }
 }
 
+// what a classifier is told about how the response ended: shared, frozen, no allocation per request
+const ABORTED: StatusInfo = Object.freeze({ aborted: true })
+const COMPLETED: StatusInfo = Object.freeze({ aborted: false })
+
 function onResponseFinish(this: ServerResponse): void {
   ;(this as TracedResponse)[kResponseTrace]?.finish(false)
 }
@@ -266,18 +276,18 @@ class LiveRequestTrace implements RequestTrace {
     const touchSpan = !this.adopted || span.isRecording()
     const statusCode = response.headersSent ? response.statusCode : undefined
 
-    let isError: boolean
-    if (aborted) {
-      isError = true
-    } else if (options.isError !== undefined) {
-      isError = defaultIsError(statusCode, this.error, this.hasError)
+    let isError = aborted || defaultIsError(statusCode, this.error, this.hasError)
+    if (options.isError !== undefined) {
       try {
-        isError = options.isError(statusCode, this.hasError ? this.error : undefined) === true
+        isError =
+          options.isError(
+            statusCode,
+            this.hasError ? this.error : undefined,
+            aborted ? ABORTED : COMPLETED,
+          ) === true
       } catch (error) {
         diag.error(`${options.owner}: "isError" threw; the default classification is used`, error)
       }
-    } else {
-      isError = defaultIsError(statusCode, this.error, this.hasError)
     }
 
     let errorType: string | undefined

@@ -44,12 +44,29 @@ export interface SpanNameInfo {
   readonly request: IncomingMessage
 }
 
+/** How a response ended, passed to a `StatusClassifier`. */
+export interface StatusInfo {
+  /**
+   * `true` when the connection closed before the response was completely written (the client
+   * went away, or the socket broke): `statusCode` is then what had been sent, if anything.
+   */
+  readonly aborted: boolean
+}
+
 /**
  * Decides whether a finished request is an error on the server span.
- * Return `true` for ERROR, `false` for UNSET. The default: status >= 500 or a thrown error
- * whose own status (`status`/`statusCode`) is not 4xx.
+ * Return `true` for ERROR, `false` for UNSET. The default: an aborted response, status >= 500,
+ * or a thrown error whose own status (`status`/`statusCode`) is not 4xx. An aborted response
+ * classified as an error gets `error.type: aborted` (unless a 5xx status or an error says more).
+ * @example
+ * // an event stream the client closes is how it normally ends
+ * isError: (status, error, { aborted }) => (aborted ? status !== 200 : status !== undefined && status >= 500)
  */
-export type StatusClassifier = (statusCode: number | undefined, error: unknown) => boolean
+export type StatusClassifier = (
+  statusCode: number | undefined,
+  error: unknown,
+  info: StatusInfo,
+) => boolean
 
 /** Options shared by every tracehop adapter (`traceMiddleware`, `tracingPlugin`, `traceHandler`). */
 export interface TraceOptions {

@@ -12,6 +12,8 @@ import {
   type LogFields,
   type RequestLifecycle,
   type RequestTrace,
+  type StatusClassifier,
+  type StatusInfo,
   type TraceOptions,
 } from '../src/index.js'
 
@@ -41,5 +43,12 @@ describe('public types', () => {
       | ((request: IncomingMessage) => 'continue' | 'link' | 'ignore')
       | undefined
     >()
+  })
+
+  it('tells isError whether the response was aborted, and still takes two-argument classifiers', () => {
+    expectTypeOf<Parameters<StatusClassifier>[2]>().toEqualTypeOf<StatusInfo>()
+    expectTypeOf<StatusInfo['aborted']>().toEqualTypeOf<boolean>()
+    expectTypeOf((status: number | undefined) => status === 500).toExtend<StatusClassifier>()
+    expectTypeOf<TraceOptions['isError']>().toEqualTypeOf<StatusClassifier | undefined>()
   })
 })

@@ -2,8 +2,29 @@ import { SpanStatusCode } from '@opentelemetry/api'
 import { hrTimeToMilliseconds } from '@opentelemetry/core'
 import http from 'node:http'
 import { Readable } from 'node:stream'
-import { ERROR_TYPE_ABORTED, traceHandler } from '../../src/index.js'
-import { listen, setupTracing, sleep, waitForSpans } from '../support/tracing.js'
+import { ERROR_TYPE_ABORTED, traceHandler, type StatusClassifier } from '../../src/index.js'
+import { listen, request, setupTracing, sleep, waitForSpans } from '../support/tracing.js'
+
+/** Reads the first chunk of `url`, then destroys the connection. */
+function readFirstChunkAndLeave(url: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const req = http.get(url, { agent: false }, (res) => {
+      res.once('data', () => {
+        req.destroy()
+        resolve()
+      })
+    })
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET') reject(error)
+    })
+  })
+}
+
+/** An event stream that never ends on its own: the client closes it. */
+function eventStream(_req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream' })
+  res.write('data: hello\n\n')
+}
 
 describe('aborted and streamed responses', () => {
   let tracing: ReturnType<typeof setupTracing>
@@ -125,5 +146,87 @@ describe('aborted and streamed responses', () => {
     } finally {
       await app.close()
     }
+  })
+
+  describe('isError and aborted responses', () => {
+    it('asks the classifier, which may call a stream the client closed normal: UNSET, no error.type', async () => {
+      const seen: unknown[][] = []
+      const isError: StatusClassifier = (status, error, info) => {
+        seen.push([status, error, info])
+        return info.aborted ? status !== 200 : status !== undefined && status >= 500
+      }
+      const app = await listen(
+        traceHandler(eventStream, { tracerProvider: tracing.provider, isError }),
+      )
+      try {
+        await readFirstChunkAndLeave(`${app.url}/events`)
+        const [span] = await waitForSpans(tracing.exporter, 1)
+        expect(seen).toEqual([[200, undefined, { aborted: true }]])
+        expect(span?.status).toEqual({ code: SpanStatusCode.UNSET })
+        expect(span?.attributes['error.type']).toBeUndefined()
+        expect(span?.attributes['http.response.status_code']).toBe(200)
+      } finally {
+        await app.close()
+      }
+    })
+
+    it('keeps error.type aborted and the message when the classifier says error', async () => {
+      const app = await listen(
+        traceHandler(eventStream, {
+          tracerProvider: tracing.provider,
+          isError: (_status, _error, { aborted }) => aborted,
+        }),
+      )
+      try {
+        await readFirstChunkAndLeave(`${app.url}/events`)
+        const [span] = await waitForSpans(tracing.exporter, 1)
+        expect(span?.attributes['error.type']).toBe(ERROR_TYPE_ABORTED)
+        expect(span?.status).toEqual({
+          code: SpanStatusCode.ERROR,
+          message: 'the client closed the connection before the response was complete',
+        })
+      } finally {
+        await app.close()
+      }
+    })
+
+    it('tells the classifier a completed response was not aborted', async () => {
+      const seen: unknown[] = []
+      const app = await listen(
+        traceHandler((_req, res) => res.end('ok'), {
+          tracerProvider: tracing.provider,
+          isError: (_status, _error, info) => {
+            seen.push(info)
+            return false
+          },
+        }),
+      )
+      try {
+        await request(`${app.url}/done`)
+        await waitForSpans(tracing.exporter, 1)
+        expect(seen).toEqual([{ aborted: false }])
+      } finally {
+        await app.close()
+      }
+    })
+
+    it('falls back to ERROR, aborted when the classifier throws on an aborted response', async () => {
+      const app = await listen(
+        traceHandler(eventStream, {
+          tracerProvider: tracing.provider,
+          isError: () => {
+            throw new Error('classifier bug')
+          },
+        }),
+      )
+      try {
+        await readFirstChunkAndLeave(`${app.url}/events`)
+        const [span] = await waitForSpans(tracing.exporter, 1)
+        expect(span?.status.code).toBe(SpanStatusCode.ERROR)
+        expect(span?.attributes['error.type']).toBe(ERROR_TYPE_ABORTED)
+      } finally {
+        await app.close()
+      }
+    })
   })
 })
