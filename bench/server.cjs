@@ -98,9 +98,24 @@ function brokenHandler(handler) {
   }
 }
 
+/**
+ * The floor: no span, no propagation, only what any AsyncLocalStorage-based tracer must do, i.e.
+ * run the rest of the request inside a context of its own (which turns on Node's async hooks for
+ * every promise and async resource from then on).
+ */
+function floorContext(req) {
+  return sdk.api.ROOT_CONTEXT.setValue(kFloor, req)
+}
+const kFloor = Symbol('bench.floor')
+
 async function listen() {
   if (framework === 'express') {
-    const first = tracer === 'tracehop' ? [tracehop('@tracehop/express', 'traceMiddleware')()] : []
+    const first =
+      tracer === 'tracehop'
+        ? [tracehop('@tracehop/express', 'traceMiddleware')()]
+        : tracer === 'floor'
+          ? [(req, res, next) => sdk.api.context.with(floorContext(req), next)]
+          : []
     const app = require('./apps/express.cjs').createApp({ probe, layers, first })
     const server = http.createServer(app)
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -108,7 +123,11 @@ async function listen() {
   }
   if (framework === 'fastify') {
     const first =
-      tracer === 'tracehop' ? [[tracehop('@tracehop/fastify', 'tracingPlugin'), {}]] : []
+      tracer === 'tracehop'
+        ? [[tracehop('@tracehop/fastify', 'tracingPlugin'), {}]]
+        : tracer === 'floor'
+          ? [[floorPlugin, {}]]
+          : []
     const app = await require('./apps/fastify.cjs').createApp({ probe, layers, first })
     await app.listen({ port: 0, host: '127.0.0.1' })
     return app.server
@@ -116,7 +135,10 @@ async function listen() {
   if (framework === 'http') {
     const { createHandler } = require('./apps/node-http.cjs')
     let handler
-    if (tracer === 'tracehop') {
+    if (tracer === 'floor') {
+      const inner = createHandler({ probe })
+      handler = (req, res) => sdk.api.context.with(floorContext(req), inner, undefined, req, res)
+    } else if (tracer === 'tracehop') {
       const traceHandler = tracehop('@tracehop/core', 'traceHandler')
       const tryGetRequestTrace = tracehop('@tracehop/core', 'tryGetRequestTrace')
       const onRoute = (req, route) => tryGetRequestTrace(req)?.setRoute(route)
@@ -132,6 +154,15 @@ async function listen() {
   }
   return fail(`unknown framework ${framework}`)
 }
+
+/** The Fastify floor: the first onRequest hook runs the rest of the request in its own context. */
+function floorPlugin(app, options, done) {
+  app.addHook('onRequest', (request, reply, next) =>
+    sdk.api.context.with(floorContext(request.raw), next),
+  )
+  done()
+}
+floorPlugin[Symbol.for('skip-override')] = true
 
 let window
 

@@ -59,7 +59,7 @@ export function formatTable(rows, frameworks) {
   const order = (r) =>
     Object.keys(frameworks).indexOf(r.framework) * 100 +
     (r.layers === 2 ? (r.sampled ? 0 : 10) : 20) +
-    (r.tracer === 'none' ? 0 : r.ours ? 1 : 2) // bare, tracehop, then the peers in their given order
+    (r.tracer === 'none' ? 0 : r.floor ? 1 : r.ours ? 2 : 3) // bare, floor, tracehop, the peers
   const sorted = [...rows].sort((a, b) => order(a) - order(b))
 
   const header = [
@@ -148,6 +148,15 @@ export function formatTable(rows, frameworks) {
     targets.push({
       pass: Math.abs(d) <= 1,
       text: `${frameworks[framework]} 20 layers vs 2: tracehop's added cost changes by ${signed(d)} µs/req (target within ±1; peers: ${peers || '–'})`,
+    })
+  }
+  for (const framework of Object.keys(frameworks)) {
+    const floor = added(find(framework, 'floor', 2, true))
+    const ours = added(find(framework, 'tracehop', 2, true))
+    if (floor === undefined || ours === undefined) continue
+    targets.push({
+      note: true,
+      text: `${frameworks[framework]}: the floor (one context.with per request, so async hooks run for every promise and resource) adds ${fixed(floor)} µs/req; tracehop adds ${fixed(ours - floor)} µs/req above it`,
     })
   }
   return { table, targets }
