@@ -23,7 +23,7 @@ export function sendPayment(producer: Pick<Producer, 'send'>, topic: string, pay
           {
             key: payment.id,
             value: JSON.stringify(payment),
-            headers: headers as Record<string, string>,
+            headers,
           },
         ],
       }),

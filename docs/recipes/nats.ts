@@ -1,7 +1,7 @@
 // NATS with the `nats` client: the publisher writes its PRODUCER span's context into NATS message
 // headers; the subscriber continues the trace in a CONSUMER span, child of the producer span.
 // Run it: node --import tsx --import @tracehop/node/register nats.ts
-import { injectMessageHeaders, withConsumerSpan, withProducerSpan, withSpan } from '@tracehop/core'
+import { withConsumerSpan, withProducerSpan, withSpan } from '@tracehop/core'
 import { connect, headers as natsHeaders, JSONCodec } from 'nats'
 import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
@@ -31,9 +31,10 @@ export async function start({
 
   /** Publishes an order; the PRODUCER span is a child of whatever span is active. */
   function publish(order: Order): void {
-    withProducerSpan({ system: 'nats', destination: subject, messageId: order.id }, () =>
-      // inside the producer span, so the headers carry the producer span's context
-      nc.publish(subject, codec.encode(order), { headers: injectMessageHeaders(natsHeaders()) }),
+    withProducerSpan(
+      { system: 'nats', destination: subject, messageId: order.id, headers: natsHeaders() },
+      // the NATS headers, now carrying the producer span's context
+      (headers) => nc.publish(subject, codec.encode(order), { headers }),
     )
   }
 

@@ -42,15 +42,24 @@ export interface MessageSpanOptions {
   tracerProvider?: TracerProvider
 }
 
-/** Options of `withProducerSpan`. */
-export interface ProducerSpanOptions extends MessageSpanOptions {
-  /** Headers to inject into (mutated and passed to `fn`). Default: a new object. */
-  headers?: Record<string, unknown>
+/**
+ * Options of `withProducerSpan`. `H` is the type of the message's header carrier: a plain object
+ * (AMQP, kafkajs), or anything with `set(name, value)` (NATS `headers()`, WHATWG `Headers`).
+ */
+export interface ProducerSpanOptions<
+  H extends HeaderCarrier = Record<string, string>,
+> extends MessageSpanOptions {
+  /** Headers to inject into (mutated and passed to `fn` as they are). Default: a new plain object. */
+  headers?: H
 }
 
 /** Options of `withConsumerSpan`. */
 export interface ConsumerSpanOptions extends MessageSpanOptions {
-  /** The message's headers, carrying the producer's trace context. */
+  /**
+   * The message's headers, carrying the producer's trace context: a plain object in any case
+   * (string, Buffer or array values, as kafkajs and amqplib deliver them), or anything with
+   * `get(name)` (NATS `msg.headers`, WHATWG `Headers`).
+   */
   headers: HeaderSource | undefined | null
   /**
    * `parent` (default): the consumer span is a child of the producer span, in the producer's
@@ -90,8 +99,9 @@ function checkMessageOptions(helper: string, options: MessageSpanOptions): void 
 }
 
 /**
- * Writes the active trace context into message headers (AMQP/NATS/Kafka headers) and returns
- * them. Use `withProducerSpan` to also record the send as a PRODUCER span.
+ * Writes the active trace context (or `ctx`'s) into message headers and returns them, typed as
+ * given: a plain object (AMQP, kafkajs), or anything with `set(name, value)` (NATS `headers()`,
+ * WHATWG `Headers`). Use `withProducerSpan` to also record the send as a PRODUCER span.
  * @example
  * channel.publish('orders', 'created', body, { headers: injectMessageHeaders() })
  */
@@ -104,15 +114,19 @@ export function injectMessageHeaders<T extends HeaderCarrier = Record<string, st
 
 /**
  * Runs `fn` in a PRODUCER span (`send {destination}`, messaging semantic conventions) and
- * passes it headers that carry that span's context: publish the message with them. Sync or
- * async; the span always ends; a throw is recorded and rethrown.
+ * passes it headers that carry that span's context: publish the message with them. The headers
+ * are `options.headers` (a plain object, or a carrier with `set()` such as NATS `headers()`),
+ * keeping their type, or a new plain object. Sync or async; the span always ends; a throw is
+ * recorded and rethrown.
  * @example
  * await withProducerSpan({ system: 'rabbitmq', destination: 'orders' }, (headers) =>
  *   channel.sendToQueue('orders', body, { headers }))
+ * withProducerSpan({ system: 'nats', destination: subject, headers: natsHeaders() }, (headers) =>
+ *   nc.publish(subject, data, { headers }))
  */
-export function withProducerSpan<T>(
-  options: ProducerSpanOptions,
-  fn: (headers: Record<string, unknown>, span: Span) => T,
+export function withProducerSpan<T, H extends HeaderCarrier = Record<string, string>>(
+  options: ProducerSpanOptions<H>,
+  fn: (headers: H, span: Span) => T,
 ): T {
   checkMessageOptions('withProducerSpan', options)
   const operation = options.operation ?? 'send'
@@ -127,7 +141,7 @@ export function withProducerSpan<T>(
     },
     parent,
   )
-  const headers = injectHeaders(options.headers ?? {}, trace.setSpan(parent, span))
+  const headers = injectHeaders(options.headers ?? ({} as H), trace.setSpan(parent, span))
   return runInSpan(span, parent, (active) => fn(headers, active))
 }
 

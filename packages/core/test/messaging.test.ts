@@ -1,5 +1,6 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib'
+import { expectTypeOf } from 'expect-type'
 import { randomUUID } from 'node:crypto'
 import {
   injectMessageHeaders,
@@ -182,6 +183,47 @@ describe('message-carrier helpers over real RabbitMQ', () => {
     const [consumer] = tracing.exporter.getFinishedSpans()
     expect(consumer?.links).toEqual([])
     expect(consumer?.attributes['messaging.system']).toBe('nats')
+  })
+
+  it('injects into a carrier with set() (a WHATWG Headers), hands it back typed as given, and a get() carrier is read', () => {
+    const given = new Headers({ 'x-kept': 'yes' })
+    const returned = withProducerSpan(
+      { system: 'nats', destination: 'orders.created', headers: given },
+      (headers, span) => {
+        expectTypeOf(headers).toEqualTypeOf<Headers>()
+        return { headers, producer: span.spanContext() }
+      },
+    )
+    expect(returned.headers).toBe(given)
+    expect(given.get('x-kept')).toBe('yes')
+    expect(given.get('traceparent')).toBe(
+      `00-${returned.producer.traceId}-${returned.producer.spanId}-01`,
+    )
+    const injected = injectMessageHeaders(new Headers())
+    expectTypeOf(injected).toEqualTypeOf<Headers>()
+    // a Map is a set()/get() carrier too
+    const map = withProducerSpan(
+      { system: 'nats', destination: 'orders.created', headers: new Map<string, string>() },
+      (headers) => headers,
+    )
+    expect(map.get('traceparent')).toMatch(/^00-/)
+
+    withConsumerSpan(
+      { system: 'nats', destination: 'orders.created', headers: given },
+      () => undefined,
+    )
+    const consumer = tracing.exporter
+      .getFinishedSpans()
+      .find((span) => span.kind === SpanKind.CONSUMER)
+    expect(consumer?.parentSpanContext?.spanId).toBe(returned.producer.spanId)
+    expect(consumer?.spanContext().traceId).toBe(returned.producer.traceId)
+  })
+
+  it('hands fn a new plain object of strings when no headers are given', () => {
+    const headers = withProducerSpan({ system: 'kafka', destination: 'payments' }, (h) => h)
+    expectTypeOf(headers).toEqualTypeOf<Record<string, string>>()
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype)
+    expect(typeof headers.traceparent).toBe('string')
   })
 
   it('validates its options', () => {
