@@ -8,9 +8,11 @@
 // --callees: for the innermost frame matching REGEX in each sample, the function it was calling
 // (or "(self)"): what the matching code spends its time on, e.g. --callees packages/core.
 // Samples in the bench app's own code are left out even when a tracer frame is above them.
+// --lines NAME: the source lines where functions named NAME spend their own time.
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import process from 'node:process'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
 const { values, positionals } = parseArgs({
@@ -19,6 +21,7 @@ const { values, positionals } = parseArgs({
     top: { type: 'string', default: '25' },
     focus: { type: 'string' },
     callees: { type: 'string' },
+    lines: { type: 'string' },
   },
 })
 if (positionals.length === 0) {
@@ -136,6 +139,37 @@ for (const file of positionals) {
     )
     for (const [k, us] of [...pairs].sort((x, y) => y[1] - x[1]).slice(0, Number(values.top))) {
       console.log(`  ${pct(us)} ${per(us)}  ${k}`)
+    }
+  }
+
+  if (values.lines) {
+    // V8 keeps per-line sample counts of a function's own time (positionTicks).
+    const byLine = new Map()
+    for (const n of nodes.values()) {
+      if (n.callFrame.functionName !== values.lines || !n.callFrame.url.startsWith('file://'))
+        continue
+      for (const { line, ticks } of n.positionTicks ?? []) {
+        const key = `${n.callFrame.url}:${line}`
+        byLine.set(key, (byLine.get(key) ?? 0) + ticks)
+      }
+    }
+    const interval =
+      profile.samples.length > 0
+        ? (profile.endTime - profile.startTime) / profile.samples.length
+        : 0
+    console.log(`\nown time of ${values.lines}() by source line:`)
+    const sources = new Map()
+    for (const [key, ticks] of [...byLine]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, Number(values.top))) {
+      const at = key.lastIndexOf(':')
+      const path = fileURLToPath(key.slice(0, at))
+      const line = Number(key.slice(at + 1))
+      if (!sources.has(path)) sources.set(path, readFileSync(path, 'utf8').split('\n'))
+      const text = (sources.get(path)[line - 1] ?? '').trim().slice(0, 100)
+      console.log(
+        `  ${per(ticks * interval)}  ${where({ url: path, lineNumber: line - 1 })}  ${text}`,
+      )
     }
   }
 
