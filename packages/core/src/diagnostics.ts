@@ -25,7 +25,11 @@ export function reportLostContext(owner: string, layer: string, culprit?: string
   return true
 }
 
-/** Forgets what `reportLostContext` reported, so tests can observe it again. */
+/**
+ * Forgets what `reportLostContext` reported, so tests can observe a warning again.
+ * @example
+ * beforeEach(() => resetLostContextReports())
+ */
 export function resetLostContextReports(): void {
   reported.clear()
 }

@@ -54,7 +54,7 @@ export {
   setRequestBaggage,
   tryGetRequestTrace,
 } from './request-trace.js'
-export { reportLostContext } from './diagnostics.js'
+export { reportLostContext, resetLostContextReports } from './diagnostics.js'
 export { DEFAULT_REDACTED_QUERY_PARAMS } from './redact.js'
 export { DEFAULT_REDACTED_HEADERS } from './options.js'
 export { DURATION_BUCKETS } from './metrics.js'

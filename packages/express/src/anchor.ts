@@ -1,5 +1,5 @@
-import { context, diag, trace as traceApi, type Context } from '@opentelemetry/api'
-import type { RequestTrace } from '@tracehop/core'
+import { context, trace as traceApi, type Context } from '@opentelemetry/api'
+import { reportLostContext, type RequestTrace } from '@tracehop/core'
 import { OWNER } from './constants.js'
 import type {
   AppLike,
@@ -29,7 +29,6 @@ const kKind = Symbol.for('tracehop.express.kind')
 const kParam = Symbol.for('tracehop.express.param')
 const kSubRouter = Symbol.for('tracehop.express.sub-router')
 const kAnchoredLength = Symbol.for('tracehop.express.anchored-length')
-const kReported = Symbol.for('tracehop.express.reported')
 /** Per-request state of the Express adapter (shared by every loaded copy). */
 export const kState = Symbol.for('tracehop.express.state')
 
@@ -51,7 +50,6 @@ interface AnchoredLayer extends Layer {
   [kOwner]?: Owner
   [kOriginalRequest]?: RequestMethod
   [kOriginalError]?: ErrorMethod
-  [kReported]?: true
   [kKind]?: Kind
   [kSubRouter]?: Owner
 }
@@ -350,13 +348,8 @@ function enter(
   }
 
   const ctx = state.trace.context
-  if (
-    active !== ctx &&
-    state.diagnostics &&
-    layer[kReported] === undefined &&
-    !sameTrace(active, state.trace)
-  ) {
-    reportLostContext(layer, prefix, state)
+  if (active !== ctx && state.diagnostics && !sameTrace(active, state.trace)) {
+    reportLost(layer, prefix, state)
   }
   state.previous = layer
   state.previousPrefix = prefix
@@ -383,18 +376,13 @@ function label(layer: AnchoredLayer, prefix: string | undefined): string {
   return `"${layer.name}" (${where})`
 }
 
-function reportLostContext(
-  layer: AnchoredLayer,
-  prefix: string | undefined,
-  state: RequestState,
-): void {
-  layer[kReported] = true
+// core's rule: one warning per layer (as labelled: function name and mount path), naming the
+// layer that ran before it
+function reportLost(layer: AnchoredLayer, prefix: string | undefined, state: RequestState): void {
   const previous = state.previous
   const culprit =
     previous === undefined
       ? 'the tracehop middleware itself (is something wrapping the app?)'
       : label(previous, state.previousPrefix)
-  diag.warn(
-    `${OWNER}: layer ${label(layer, prefix)} was entered outside its request's context; the middleware that ran before it, ${culprit}, called next() from a callback that lost AsyncLocalStorage (a callback pool, an emitter or a stream created outside the request). tracehop re-entered the request's context. Reported once per layer.`,
-  )
+  reportLostContext(OWNER, `layer ${label(layer, prefix)}`, culprit)
 }

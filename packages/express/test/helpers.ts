@@ -1,3 +1,4 @@
+import { resetLostContextReports } from '@tracehop/core'
 import { context, diag, propagation, trace, type DiagLogger } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import {
@@ -58,8 +59,12 @@ export function setupTracing(extra: SpanProcessor[] = []): {
   }
 }
 
-/** Collects diag messages from warn and above. */
+/**
+ * Collects diag messages from warn and above. Lost-context warnings come once per layer and
+ * process: core forgets the ones already given, so each capture sees its own.
+ */
 export function captureDiag(): { warnings: string[]; restore: () => void } {
+  resetLostContextReports()
   const warnings: string[] = []
   const push = (message: string) => warnings.push(message)
   const logger: DiagLogger = {

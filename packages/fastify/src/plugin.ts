@@ -41,7 +41,6 @@ const START_SITE: HookSite = {
   kind: 'start',
   label: `${PACKAGE} onRequest hook`,
   checked: false,
-  reported: true,
 }
 
 // The route options that hold functions receiving the request, besides the lifecycle hooks.

@@ -10,8 +10,6 @@ export interface HookSite {
   readonly label: string
   /** Its entry is checked for a foreign context (the hooks Fastify chains one after another). */
   readonly checked: boolean
-  /** Reported already: a site is named once per process. */
-  reported: boolean
 }
 
 /** The request's core `RequestTrace`. */

@@ -1,4 +1,5 @@
-import { context, diag, trace, type Context } from '@opentelemetry/api'
+import { context, trace, type Context } from '@opentelemetry/api'
+import { reportLostContext } from '@tracehop/core'
 import { PACKAGE } from './constants.js'
 import {
   kDiagnostics,
@@ -40,7 +41,7 @@ const CHAINED: ReadonlySet<string> = new Set([
 
 /** Creates the description of one hook function for the diagnostic. */
 export function hookSite(kind: string, label: string): HookSite {
-  return { kind, label, checked: CHAINED.has(kind), reported: false }
+  return { kind, label, checked: CHAINED.has(kind) }
 }
 
 /** Names a function for a diagnostic: its name, or `<anonymous>`. */
@@ -105,7 +106,7 @@ function contextToEnter(site: HookSite, request: RequestLike | undefined): Conte
     const previousEntry = tracing[kEntry]
     tracing[kLast] = site
     tracing[kEntry] = active
-    if (active !== target && tracing[kDiagnostics] && !previous.reported) {
+    if (active !== target && tracing[kDiagnostics]) {
       checkLost(active, previousEntry, previous, site, tracing)
     }
   }
@@ -121,7 +122,8 @@ function checkLost(
 ): void {
   // The step before was itself entered with this context and kept it: the loss happened earlier
   // and was reported there (Fastify chains a promise hook from where it was called).
-  if (active === previousEntry) return
+  // Right after tracehop's own onRequest hook there is no step of the app to name.
+  if (active === previousEntry || previous.kind === 'start') return
   // A context of the same trace (a child span, or the request's context before a hook added
   // baggage) is not lost.
   const activeSpan = trace.getSpan(active)
@@ -132,10 +134,8 @@ function checkLost(
   ) {
     return
   }
-  previous.reported = true
-  diag.warn(
-    `${PACKAGE}: ${site.label} was entered outside its request's context; the step that ran before it, ${previous.label}, called done() or settled from a callback that lost AsyncLocalStorage (a callback pool, an emitter or a stream created outside the request). tracehop re-entered the request's context. Reported once per hook.`,
-  )
+  // core's rule: one warning per hook (as labelled), naming the step that ran before it
+  reportLostContext(PACKAGE, site.label, previous.label)
 }
 
 /** Wraps each function of a hook option (one function or an array), in place for arrays. */

@@ -1,3 +1,4 @@
+import { resetLostContextReports } from '@tracehop/core'
 // Shared test scaffolding: Fastify 4 and 5 side by side (npm aliases), a local tracer provider with
 // an in-memory exporter, the AsyncLocalStorage context manager, and small request helpers.
 import {
@@ -121,8 +122,12 @@ export function activeTraceId(): string {
   return trace.getActiveSpan()?.spanContext().traceId ?? 'none'
 }
 
-/** Collects diag messages (warn and above) while installed. */
+/**
+ * Collects diag messages (warn and above) while installed. Lost-context warnings come once per
+ * hook and process: core forgets the ones already given, so each capture sees its own.
+ */
 export function captureDiag(): { messages: string[]; restore(): void } {
+  resetLostContextReports()
   const messages: string[] = []
   const logger: DiagLogger = {
     error: (message) => messages.push(message),

@@ -118,5 +118,9 @@ describe.each(FASTIFY_VERSIONS)('$name: a hook that loses the context', ({ creat
     const reports = diagnostics.messages.filter((message) => message.includes('@tracehop/fastify'))
     expect(reports).toHaveLength(1)
     expect(reports[0]).toContain('the step that ran before it, onRequest hook "breakingHook",')
+    // core's single format, shared with @tracehop/express
+    expect(reports[0]).toBe(
+      `@tracehop/fastify: onRequest hook "<anonymous>" was entered outside its request's context; the step that ran before it, onRequest hook "breakingHook", continued from a callback that lost AsyncLocalStorage (a callback pool, an emitter or a stream created outside the request). tracehop re-entered the request's context. Reported once per layer.`,
+    )
   })
 })
