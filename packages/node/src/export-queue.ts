@@ -20,7 +20,8 @@ function errorText(error: unknown): string {
  * A batching span processor with a bounded queue and counters. Past `maxQueueSize`, new spans
  * are dropped and counted; a failed export loses its batch (counted) and the next attempt waits
  * for the next scheduled round, so an exporter that is down costs the app nothing but the queue.
- * Export trouble is reported at most once a minute, and recovery once.
+ * Trouble (failed exports, a full queue) is reported at most once a minute, and the first export
+ * that succeeds after it once.
  */
 export class ExportQueueSpanProcessor implements SpanProcessor {
   private queue: ReadableSpan[] = []
@@ -51,6 +52,7 @@ export class ExportQueueSpanProcessor implements SpanProcessor {
     if (this.queue.length >= this.options.maxQueueSize) {
       this.counters.dropped++
       this.lostWhileTroubled++
+      this.troubled = true
       this.warnings.repeating(
         `span export queue is full (${this.options.maxQueueSize} spans); dropping new spans ` +
           `(${this.counters.dropped} dropped so far). Is ${this.target} reachable?`,
@@ -156,7 +158,7 @@ export class ExportQueueSpanProcessor implements SpanProcessor {
       if (this.troubled) {
         this.troubled = false
         this.warnings.once(
-          `span export to ${this.target} works again; ${this.lostWhileTroubled} spans were lost meanwhile`,
+          `spans reach ${this.target} again; ${this.lostWhileTroubled} spans were lost meanwhile`,
         )
         this.lostWhileTroubled = 0
       }
