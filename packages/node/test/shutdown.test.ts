@@ -61,12 +61,14 @@ describe('a second SIGTERM during the flush', () => {
     await receiver.stop() // the flush now waits on a collector that is gone
     const started = Date.now()
     app.child.kill('SIGTERM')
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // time for the first signal to be handled even on a loaded machine (two pending signals of
+    // one kind would be delivered as one)
+    await new Promise((resolve) => setTimeout(resolve, 1000))
     expect(app.child.exitCode === null && app.child.signalCode === null).toBe(true) // flushing
     app.child.kill('SIGTERM')
     const result = await app.done
     expect(result.signal).toBe('SIGTERM')
-    expect(Date.now() - started).toBeLessThan(5000) // not the 10 s flush budget
+    expect(Date.now() - started).toBeLessThan(6000) // not the 10 s flush budget
   })
 })
 
