@@ -14,6 +14,7 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { Metadata } from '@grpc/grpc-js'
 import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc'
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http'
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
@@ -110,18 +111,24 @@ function noopHandle(serviceName: string): TracingHandle {
   }
 }
 
+/** gRPC carries headers as metadata; the exporter merges OTEL_EXPORTER_OTLP_HEADERS under it. */
+function grpcMetadata(config: ResolvedConfig): { metadata?: Metadata } {
+  if (config.headers === undefined) return {}
+  const metadata = new Metadata()
+  for (const [key, value] of Object.entries(config.headers)) metadata.set(key, value)
+  return { metadata }
+}
+
 function otlpTraceExporter(config: ResolvedConfig): SpanExporter {
-  const base = {
-    ...(config.tracesUrl === undefined ? {} : { url: config.tracesUrl }),
+  const url = config.tracesUrl === undefined ? {} : { url: config.tracesUrl }
+  if (config.protocol === 'grpc') return new GrpcTraceExporter({ ...url, ...grpcMetadata(config) })
+  const options = {
+    ...url,
     ...(config.headers === undefined ? {} : { headers: { ...config.headers } }),
   }
-  if (config.protocol === 'grpc') {
-    // gRPC carries headers as metadata; the exporter reads OTEL_EXPORTER_OTLP_HEADERS itself.
-    return new GrpcTraceExporter(config.tracesUrl === undefined ? {} : { url: config.tracesUrl })
-  }
   return config.protocol === 'http/json'
-    ? new JsonTraceExporter(base)
-    : new ProtoTraceExporter(base)
+    ? new JsonTraceExporter(options)
+    : new ProtoTraceExporter(options)
 }
 
 function otlpMetricReader(config: ResolvedConfig): MetricReader {
@@ -133,13 +140,11 @@ function otlpMetricReader(config: ResolvedConfig): MetricReader {
         : `${config.endpoint.replace(/\/+$/, '')}/v1/metrics`
   const options = {
     ...(url === undefined ? {} : { url }),
-    ...(config.headers === undefined || config.protocol === 'grpc'
-      ? {}
-      : { headers: { ...config.headers } }),
+    ...(config.headers === undefined ? {} : { headers: { ...config.headers } }),
   }
   const exporter =
     config.protocol === 'grpc'
-      ? new GrpcMetricExporter(options)
+      ? new GrpcMetricExporter({ ...(url === undefined ? {} : { url }), ...grpcMetadata(config) })
       : config.protocol === 'http/json'
         ? new JsonMetricExporter(options)
         : new ProtoMetricExporter(options)

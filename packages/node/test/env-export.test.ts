@@ -78,6 +78,26 @@ describe('OTEL_EXPORTER_OTLP_PROTOCOL', () => {
     }
   })
 
+  it('grpc sends the headers option as metadata, over the variable', async () => {
+    const grpc = await startOtlpReceiver({ grpc: true })
+    try {
+      await runApp(
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: grpc.url,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+          OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=from-env,x-region=eu',
+        },
+        { headers: { 'x-tenant': 'from-option' } },
+      )
+      expect(grpc.requests.length).toBeGreaterThan(0)
+      for (const request of grpc.requests) {
+        expect(request.headers).toMatchObject({ 'x-tenant': 'from-option', 'x-region': 'eu' })
+      }
+    } finally {
+      await grpc.close()
+    }
+  })
+
   it('an unknown value warns and falls back to http/protobuf', async () => {
     const { report } = await runApp({
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
