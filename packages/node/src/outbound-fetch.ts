@@ -39,7 +39,8 @@ const setter: TextMapSetter<UndiciRequest> = {
 
 /** `true` when the caller already put trace context on the request (e.g. `injectHeaders()`). */
 function hasTraceparent(headers: UndiciRequest['headers']): boolean {
-  if (typeof headers === 'string') return headers.includes('traceparent:')
+  // undici 6 keeps headers as one `name: value\r\n` string, in the caller's case
+  if (typeof headers === 'string') return headers.toLowerCase().includes('traceparent:')
   if (Array.isArray(headers)) {
     for (let i = 0; i < headers.length; i += 2) {
       if (String(headers[i]).toLowerCase() === 'traceparent') return true
