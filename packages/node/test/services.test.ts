@@ -66,4 +66,12 @@ describe('forService and outgoing fetch', () => {
     })
     expect(missing!.status.code).toBe(2)
   })
+
+  it('leaves a call alone when the caller set traceparent itself, or tracing is suppressed', () => {
+    expect(clientsOf('manual-work')).toEqual([])
+    const manual = received.find((r) => r.path === '/manual')!
+    expect(manual.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')
+    const suppressed = received.find((r) => r.path === '/suppressed')!
+    expect(suppressed.traceparent).toBeUndefined()
+  })
 })
