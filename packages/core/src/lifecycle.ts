@@ -221,6 +221,8 @@ class LiveRequestTrace implements RequestTrace {
   private error: unknown
   private hasError = false
   private readonly startedAt = performance.now()
+  /** The route given to `start()`, already on the span as a start attribute and in its name. */
+  private readonly startRoute: string | undefined
 
   constructor(
     private readonly engine: Lifecycle,
@@ -237,14 +239,15 @@ class LiveRequestTrace implements RequestTrace {
   ) {
     this.context = ctx
     this.route = route
+    this.startRoute = route
   }
 
+  // `http.route` and the name follow the route when the request ends: a route a framework entered
+  // may still pass the request on (and attributes cannot be removed from a span)
   setRoute(route: string | undefined): void {
     if (this.ended || route === this.route || (route !== undefined && typeof route !== 'string'))
       return
     this.route = route
-    if (route !== undefined) this.span.setAttribute(ATTR_HTTP_ROUTE, route)
-    this.span.updateName(this.engine.spanName(this.spanMethod, route, this.request))
     // instrumentation-http names its span and labels its metric from this field when it ends
     if (this.rpc !== undefined) this.rpc.route = route
   }
@@ -304,6 +307,11 @@ class LiveRequestTrace implements RequestTrace {
       if (options.responseHeaders.length > 0) {
         const captured = captureResponseHeaders(response, options.responseHeaders)
         if (captured !== undefined) span.setAttributes(captured)
+      }
+      const route = this.route
+      if (route !== this.startRoute) {
+        if (route !== undefined) span.setAttribute(ATTR_HTTP_ROUTE, route)
+        span.updateName(this.engine.spanName(this.spanMethod, route, this.request))
       }
       if (errorType !== undefined) {
         span.setAttribute(ATTR_ERROR_TYPE, errorType)

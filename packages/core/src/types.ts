@@ -124,7 +124,12 @@ export interface RequestTrace {
   readonly adopted: boolean
   /** The route template set so far (by `start()` or `setRoute`), or `undefined`. */
   readonly route: string | undefined
-  /** Sets the route template (`/api/orders/:id`), renaming the span and setting `http.route`. */
+  /**
+   * Sets the route template (`/api/orders/:id`), or clears it with `undefined` (the route passed
+   * the request on). The last one set becomes `http.route` and the span's name when the span
+   * ends, before `responseHook` runs. A route given to `start()` is on the span from its start
+   * (samplers see it): another can replace it, but clearing it does not remove that attribute.
+   */
   setRoute(route: string | undefined): void
   /** Records an error seen by the framework (thrown, passed to `next`, `reply.send(err)`). */
   recordError(error: unknown): void

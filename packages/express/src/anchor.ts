@@ -193,13 +193,46 @@ function anchoredRequest(this: AnchoredLayer, req: unknown, res: unknown, next: 
   const state = (req as StatefulRequest)[kState]
   // a layer Express skips (an error handler on the request path) needs no context
   if (state === undefined || this.handle.length > 3) return original.call(this, req, res, next)
+  const kind = this[kKind]
+  if (kind === Kind.Route)
+    next = leavingRoute(state, next as NextFunction, res as Answerable, state.trace.route)
   const active = context.active()
   const ctx = enter(this, req as StatefulRequest, state, active)
-  if (this[kKind] === Kind.App)
-    return enterSubApp(this, original, req as StatefulRequest, res, next)
+  if (kind === Kind.App) return enterSubApp(this, original, req as StatefulRequest, res, next)
   return active === ctx
     ? original.call(this, req, res, next)
     : context.with(ctx, original, this, req, res, next)
+}
+
+type NextFunction = (error?: unknown) => unknown
+
+interface Answerable {
+  headersSent?: boolean
+}
+
+/**
+ * The `next` a route layer gets. When the route passes the request on without answering it
+ * (`next()`, `next('route')`, `next('router')`), the route it named is taken back: a later route
+ * names the request, or none does (a 404, or middleware after the routes answering). An error
+ * keeps the route: the request failed in it.
+ */
+function leavingRoute(
+  state: RequestState,
+  next: NextFunction,
+  res: Answerable,
+  routeBefore: string | undefined,
+): NextFunction {
+  const templateBefore = state.routeTemplate
+  return function tracehopLeaveRoute(error?: unknown): unknown {
+    if (
+      (error === undefined || error === null || error === 'route' || error === 'router') &&
+      res.headersSent !== true
+    ) {
+      state.routeTemplate = templateBefore
+      state.trace.setRoute(routeBefore)
+    }
+    return next(error)
+  }
 }
 
 /**

@@ -235,4 +235,95 @@ describe.each(EXPRESS_VERSIONS)('route templates (%s)', (_label, express) => {
     }, '/files/readme')
     expect(span.attributes['http.route']).toBe('/files/readme')
   })
+
+  describe('a route that passes the request on', () => {
+    it('names no route when it passes with next() and nothing answers (404)', async () => {
+      const span = await spanFor((app) => {
+        app.get('/files/:name', (_req, _res, next) => next())
+      }, '/files/readme')
+      expect(span.attributes['http.response.status_code']).toBe(404)
+      expect(span.name).toBe('GET')
+      expect(span.attributes['http.route']).toBeUndefined()
+    })
+
+    it("names no route when next('route') or next('router') leave it and nothing answers", async () => {
+      const skipped = await spanFor((app) => {
+        app.get('/files/:name', (_req, _res, next) => next('route'), ok)
+      }, '/files/readme')
+      expect(skipped.name).toBe('GET')
+      expect(skipped.attributes['http.route']).toBeUndefined()
+      const left = await spanFor((app) => {
+        const router = express.Router()
+        router.get('/:name', (_req, _res, next) => next('router'))
+        app.use('/files', router)
+      }, '/files/readme')
+      expect(left.name).toBe('GET')
+      expect(left.attributes['http.route']).toBeUndefined()
+    })
+
+    it('names no route when middleware after the routes answers', async () => {
+      const span = await spanFor((app) => {
+        const router = express.Router()
+        router.get('/:name', (_req, _res, next) => next())
+        app.use('/files', router)
+        app.use((_req: Request, res: Response) => {
+          res.status(410).send('gone')
+        })
+      }, '/files/readme')
+      expect(span.attributes['http.response.status_code']).toBe(410)
+      expect(span.name).toBe('GET')
+      expect(span.attributes['http.route']).toBeUndefined()
+    })
+
+    it('keeps the route when it fails with next(err) or answers before calling next()', async () => {
+      const failed = await spanFor((app) => {
+        app.get('/files/:name', (_req, _res, next) => next(new Error('disk on fire')))
+      }, '/files/readme')
+      expect(failed.attributes['http.response.status_code']).toBe(500)
+      expect(failed.name).toBe('GET /files/:name')
+      expect(failed.attributes['http.route']).toBe('/files/:name')
+      const answered = await spanFor((app) => {
+        app.get('/files/:name', (_req, res, next) => {
+          res.send('ok')
+          next()
+        })
+      }, '/files/readme')
+      expect(answered.name).toBe('GET /files/:name')
+      expect(answered.attributes['http.route']).toBe('/files/:name')
+    })
+
+    it('gives spanName and responseHook the route that answered', async () => {
+      const seen: unknown[] = []
+      const app = express()
+      app.use(
+        traceMiddleware({
+          tracerProvider: tracing.provider,
+          metrics: false,
+          spanName: ({ method, route }) => `${method} ${route ?? '(no route)'}`,
+          responseHook: (span) =>
+            seen.push((span as unknown as ReadableSpan).attributes['http.route']),
+        }),
+      )
+      app.get('/files/:name', (_req, _res, next) => next())
+      app.get('/files/readme', ok)
+      const server = await listen(app)
+      try {
+        await request(`${server.url}/files/readme`)
+        await request(`${server.url}/files/other`)
+      } finally {
+        await server.close()
+      }
+      await eventually(() => expect(serverSpans(tracing.exporter)).toHaveLength(2))
+      const names = serverSpans(tracing.exporter).map((span) => [
+        span.attributes['url.path'],
+        span.name,
+        span.attributes['http.route'],
+      ])
+      expect(names.sort()).toEqual([
+        ['/files/other', 'GET (no route)', undefined],
+        ['/files/readme', 'GET /files/readme', '/files/readme'],
+      ])
+      expect(seen.sort()).toEqual(['/files/readme', undefined])
+    })
+  })
 })

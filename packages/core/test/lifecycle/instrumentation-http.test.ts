@@ -6,6 +6,7 @@ import {
   MeterProvider,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics'
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import http from 'node:http'
 import type { RequestTrace } from '../../src/index.js'
 import {
@@ -90,6 +91,58 @@ describe('coexistence with @opentelemetry/instrumentation-http', () => {
       // its own request attributes stay as it set them (it reads X-Forwarded-For)
       expect(span.attributes['client.address']).toBe('203.0.113.5')
       expect(JSON.stringify(span.attributes)).not.toContain('t0p-secret')
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('takes back a route cleared with setRoute(undefined): its end-time naming and route see none', async () => {
+    const app = await listen(
+      traceHandler((req, res) => {
+        const requestTrace = getRequestTrace(req)
+        requestTrace.setRoute('/orders/:id')
+        requestTrace.setRoute(undefined)
+        res.statusCode = 404
+        res.end()
+      }),
+    )
+    try {
+      await request(`${app.url}/orders/9`)
+      await waitForSpans(tracing.exporter, 1)
+      await sleep(50)
+      const servers = tracing.exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER)
+      expect(servers).toHaveLength(1)
+      expect(servers[0]!.instrumentationScope.name).toBe('@opentelemetry/instrumentation-http')
+      expect(servers[0]!.name).toBe('GET')
+      expect(servers[0]!.attributes['http.route']).toBeUndefined()
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('names an adopted span after the last route set, with its responseHook seeing it', async () => {
+    const inHook: unknown[] = []
+    const app = await listen(
+      traceHandler(
+        (req, res) => {
+          const requestTrace = getRequestTrace(req)
+          requestTrace.setRoute('/orders/:id')
+          requestTrace.setRoute('/orders/latest')
+          res.end('ok')
+        },
+        {
+          responseHook: (span) =>
+            inHook.push((span as unknown as ReadableSpan).attributes['http.route']),
+        },
+      ),
+    )
+    try {
+      await request(`${app.url}/orders/latest`)
+      await waitForSpans(tracing.exporter, 1)
+      const [span] = tracing.exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER)
+      expect(span?.name).toBe('GET /orders/latest')
+      expect(span?.attributes['http.route']).toBe('/orders/latest')
+      expect(inHook).toEqual(['/orders/latest'])
     } finally {
       await app.close()
     }
