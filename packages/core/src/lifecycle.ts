@@ -37,12 +37,11 @@ import {
   ATTR_TRACEHOP_REMOTE_PARENT_POLICY,
   ERROR_TYPE_ABORTED,
   INSTRUMENTATION_SCOPE,
-  REQUEST_TRACE_KEY,
 } from './constants.js'
 import { InstrumentCache, type ServerInstruments } from './metrics.js'
 import { normalizeOptions, type NormalizedOptions } from './options.js'
 import { captureRequestHeaders, captureResponseHeaders } from './redact.js'
-import type { TracedRequest } from './request-trace.js'
+import { requestTraces } from './request-trace.js'
 import type {
   RequestLifecycle,
   RequestTrace,
@@ -66,11 +65,10 @@ interface RpcMetadata {
 }
 
 const kClaimed = Symbol('tracehop.claimed')
-const kResponseTrace = Symbol('tracehop.response-trace')
 
-interface TracedResponse {
-  [kResponseTrace]?: LiveRequestTrace
-}
+// The trace each response's listeners end. A WeakMap, like the request's (see request-trace.ts):
+// Express re-prototypes `res` too. Only this copy's listeners read it, so it is not shared.
+const responseTraces = new WeakMap<object, LiveRequestTrace>()
 
 const KNOWN_METHODS: Readonly<Record<string, true>> = Object.assign(
   Object.create(null) as object,
@@ -204,13 +202,13 @@ const ABORTED: StatusInfo = Object.freeze({ aborted: true })
 const COMPLETED: StatusInfo = Object.freeze({ aborted: false })
 
 function onResponseFinish(this: ServerResponse): void {
-  ;(this as TracedResponse)[kResponseTrace]?.finish(false)
+  responseTraces.get(this)?.finish(false)
 }
 
 function onResponseClose(this: ServerResponse): void {
   // `close` without `finish`: the client went away (or the socket broke) before the
   // response was completely written.
-  ;(this as TracedResponse)[kResponseTrace]?.finish(true)
+  responseTraces.get(this)?.finish(true)
 }
 
 /** The live trace of one request. Methods are shared on the prototype: no closures per request. */
@@ -449,7 +447,7 @@ class Lifecycle implements RequestLifecycle {
     response: ServerResponse,
     route: string | undefined,
   ): RequestTrace | undefined {
-    const existing = (request as TracedRequest)[REQUEST_TRACE_KEY]
+    const existing = requestTraces.get(request)
     if (existing !== undefined) return existing
     const options = this.options
     const rawMethod = request.method ?? 'GET'
@@ -579,13 +577,13 @@ class Lifecycle implements RequestLifecycle {
       instruments,
     )
     // the response first: if it cannot carry our listeners, nothing else has been recorded yet
-    ;(response as TracedResponse)[kResponseTrace] = live
+    responseTraces.set(response, live)
     response.on('finish', onResponseFinish)
     // instrumentation-http ends an adopted span in its own `close` listener, reporting whatever
     // status code the response holds: ours goes first so an abort is marked on the span
     if (adopted) response.prependListener('close', onResponseClose)
     else response.on('close', onResponseClose)
-    ;(request as TracedRequest)[REQUEST_TRACE_KEY] = live
+    requestTraces.set(request, live)
     instruments?.active.add(1, activeAttributes, ctx)
 
     if (options.requestHook !== undefined) {
