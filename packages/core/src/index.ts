@@ -5,6 +5,7 @@ export type {
   BaggagePolicy,
   IgnoreRule,
   LogFields,
+  MetricsOptions,
   RequestInfo,
   RequestLifecycle,
   RequestTrace,

@@ -232,6 +232,9 @@ class LiveRequestTrace implements RequestTrace {
     private readonly spanMethod: string,
     route: string | undefined,
     private readonly rpc: RpcMetadata | undefined,
+    /** `http.request.method` and `url.scheme` as the metrics record them. */
+    private readonly method: string,
+    private readonly scheme: string,
     private readonly activeAttributes: Attributes | undefined,
     private readonly instruments: ServerInstruments | undefined,
   ) {
@@ -340,14 +343,13 @@ class LiveRequestTrace implements RequestTrace {
       // `finish`/`close` fire outside the request's context: pass it, so SDKs that sample
       // exemplars link the measurements to this request's trace
       const ctx = this.context
-      instruments.active.add(-1, this.activeAttributes, ctx)
+      instruments.active?.add(-1, this.activeAttributes, ctx)
       // instrumentation-http records the duration of spans it owns
-      if (!this.adopted) {
+      if (instruments.duration !== undefined && !this.adopted) {
         // a literal, then plain stores: spreading here costs V8 over a microsecond per request
-        const active = this.activeAttributes!
         const attributes: Attributes = {
-          [ATTR_HTTP_REQUEST_METHOD]: active[ATTR_HTTP_REQUEST_METHOD],
-          [ATTR_URL_SCHEME]: active[ATTR_URL_SCHEME],
+          [ATTR_HTTP_REQUEST_METHOD]: this.method,
+          [ATTR_URL_SCHEME]: this.scheme,
         }
         if (this.route !== undefined) attributes[ATTR_HTTP_ROUTE] = this.route
         if (statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode
@@ -369,7 +371,12 @@ class Lifecycle implements RequestLifecycle {
 
   constructor(readonly options: NormalizedOptions) {
     this.diagnostics = options.diagnostics
-    this.instrumentCache = options.metrics ? new InstrumentCache(options.meterProvider) : undefined
+    this.instrumentCache = options.metrics
+      ? new InstrumentCache(options.meterProvider, {
+          duration: options.durationMetric,
+          activeRequests: options.activeRequestsMetric,
+        })
+      : undefined
   }
 
   // The global provider object changes only when it is disabled and registered again; one
@@ -560,7 +567,8 @@ class Lifecycle implements RequestLifecycle {
     let activeAttributes: Attributes | undefined
     if (this.instrumentCache !== undefined) {
       instruments = this.instrumentCache.get()
-      activeAttributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_SCHEME]: scheme }
+      if (instruments.active !== undefined)
+        activeAttributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_SCHEME]: scheme }
     }
 
     const live = new LiveRequestTrace(
@@ -573,6 +581,8 @@ class Lifecycle implements RequestLifecycle {
       spanMethod,
       route,
       adopted ? rpc : undefined,
+      method,
+      scheme,
       activeAttributes,
       instruments,
     )
@@ -584,7 +594,7 @@ class Lifecycle implements RequestLifecycle {
     if (adopted) response.prependListener('close', onResponseClose)
     else response.on('close', onResponseClose)
     requestTraces.set(request, live)
-    instruments?.active.add(1, activeAttributes, ctx)
+    instruments?.active?.add(1, activeAttributes, ctx)
 
     if (options.requestHook !== undefined) {
       try {

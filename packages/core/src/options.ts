@@ -45,7 +45,10 @@ export interface NormalizedOptions {
   readonly responseHeaders: readonly CapturedHeader[]
   readonly query: QueryRedaction
   readonly isError: StatusClassifier | undefined
+  /** `true` when at least one server metric is recorded. */
   readonly metrics: boolean
+  readonly durationMetric: boolean
+  readonly activeRequestsMetric: boolean
   readonly tracerProvider: TracerProvider | undefined
   readonly meterProvider: MeterProvider | undefined
   readonly propagator: TextMapPropagator | undefined
@@ -185,6 +188,29 @@ function captured(
   }))
 }
 
+const METRICS_KEYS: ReadonlySet<string> = new Set(['duration', 'activeRequests'])
+
+function normalizeMetrics(
+  owner: string,
+  value: unknown,
+): { duration: boolean; activeRequests: boolean } {
+  if (value === undefined || value === true) return { duration: true, activeRequests: false }
+  if (value === false) return { duration: false, activeRequests: false }
+  if (!isObject(value)) throw optionError(owner, 'metrics', 'a boolean', value)
+  if (Array.isArray(value) || Object.keys(value).some((key) => !METRICS_KEYS.has(key))) {
+    throw optionError(
+      owner,
+      'metrics',
+      'a boolean or an object { duration?: boolean, activeRequests?: boolean }',
+      value,
+    )
+  }
+  return {
+    duration: optionalBoolean(owner, 'metrics.duration', value.duration, true),
+    activeRequests: optionalBoolean(owner, 'metrics.activeRequests', value.activeRequests, false),
+  }
+}
+
 function defaultDiagnostics(): boolean {
   return process.env.NODE_ENV !== 'production'
 }
@@ -262,6 +288,8 @@ export function normalizeOptions(
     )
   }
 
+  const metrics = normalizeMetrics(owner, o.metrics)
+
   return Object.freeze({
     owner,
     ignore,
@@ -282,7 +310,9 @@ export function normalizeOptions(
     responseHeaders: captured(capture.response, 'http.response.header.', redactHeaders),
     query: compileQueryRedaction(redactQuery),
     isError: optionalFunction<StatusClassifier>(owner, 'isError', o.isError),
-    metrics: optionalBoolean(owner, 'metrics', o.metrics, true),
+    metrics: metrics.duration || metrics.activeRequests,
+    durationMetric: metrics.duration,
+    activeRequestsMetric: metrics.activeRequests,
     tracerProvider: o.tracerProvider as TracerProvider | undefined,
     meterProvider: o.meterProvider as MeterProvider | undefined,
     propagator: o.propagator as TextMapPropagator | undefined,

@@ -68,6 +68,14 @@ export type StatusClassifier = (
   info: StatusInfo,
 ) => boolean
 
+/** Which HTTP server metrics to record (the object form of the `metrics` option). */
+export interface MetricsOptions {
+  /** `http.server.request.duration` (histogram, seconds; stable). Default `true`. */
+  duration?: boolean
+  /** `http.server.active_requests` (up-down counter; Development status). Default `false`. */
+  activeRequests?: boolean
+}
+
 /** Options shared by every tracehop adapter (`traceMiddleware`, `tracingPlugin`, `traceHandler`). */
 export interface TraceOptions {
   /** Requests to leave untraced. Default: none. */
@@ -97,8 +105,15 @@ export interface TraceOptions {
   redactQueryParams?: readonly string[]
   /** Overrides which requests are errors. */
   isError?: StatusClassifier
-  /** Record `http.server.request.duration` and `http.server.active_requests`. Default `true`. */
-  metrics?: boolean
+  /**
+   * Server metrics: `true` (default) records `http.server.request.duration`; `false` records
+   * nothing; an object chooses each. `http.server.active_requests` is off unless asked for: it
+   * is a Development-status metric in the HTTP semantic conventions and costs two more metric
+   * calls per request (the duration is stable and costs one).
+   * @example
+   * metrics: { activeRequests: true } // the duration and the active requests
+   */
+  metrics?: boolean | MetricsOptions
   /** Tracer provider. Default: the global one. */
   tracerProvider?: TracerProvider
   /** Meter provider. Default: the global one. */

@@ -10,6 +10,7 @@ import {
   tryGetRequestTrace,
   withSpan,
   type LogFields,
+  type MetricsOptions,
   type RequestLifecycle,
   type RequestTrace,
   type StatusClassifier,
@@ -20,6 +21,12 @@ import {
 describe('public types', () => {
   it('types.ts carries no runtime code', () => {
     expect(Object.keys(types)).toEqual([])
+  })
+
+  it('takes metrics as a boolean or a choice of instruments', () => {
+    expectTypeOf<TraceOptions['metrics']>().toEqualTypeOf<boolean | MetricsOptions | undefined>()
+    expectTypeOf<{ activeRequests: true }>().toMatchTypeOf<MetricsOptions>()
+    expectTypeOf<{ duration: 'yes' }>().not.toMatchTypeOf<MetricsOptions>()
   })
 
   it('exposes the signatures adapters code against', () => {

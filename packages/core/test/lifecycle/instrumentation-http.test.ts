@@ -229,7 +229,9 @@ describe('coexistence with @opentelemetry/instrumentation-http', () => {
     const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
     const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 })
     const meterProvider = new MeterProvider({ readers: [reader] })
-    const app = await listen(traceHandler((_req, res) => res.end(), { meterProvider }))
+    const app = await listen(
+      traceHandler((_req, res) => res.end(), { meterProvider, metrics: { activeRequests: true } }),
+    )
     try {
       await request(`${app.url}/m`)
       await waitForSpans(tracing.exporter, 1)

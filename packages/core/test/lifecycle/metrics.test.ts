@@ -154,7 +154,11 @@ describe('HTTP server metrics', () => {
         (_req, res) => {
           release = () => res.end()
         },
-        { tracerProvider: tracing.provider, meterProvider: m.provider },
+        {
+          tracerProvider: tracing.provider,
+          meterProvider: m.provider,
+          metrics: { activeRequests: true },
+        },
       ),
     )
     try {
@@ -231,7 +235,11 @@ describe('HTTP server metrics', () => {
         (_req, res) => {
           res.end('ok')
         },
-        { tracerProvider: tracing.provider, meterProvider: capturing.provider },
+        {
+          tracerProvider: tracing.provider,
+          meterProvider: capturing.provider,
+          metrics: { activeRequests: true },
+        },
       ),
     )
     try {
@@ -277,5 +285,38 @@ describe('HTTP server metrics', () => {
       await app.close()
       await m.provider.shutdown()
     }
+  })
+
+  describe.each([
+    [undefined, ['http.server.request.duration']],
+    [true, ['http.server.request.duration']],
+    [{}, ['http.server.request.duration']],
+    [{ activeRequests: true }, ['http.server.active_requests', 'http.server.request.duration']],
+    [{ duration: false, activeRequests: true }, ['http.server.active_requests']],
+    [{ duration: true, activeRequests: false }, ['http.server.request.duration']],
+  ] as const)('metrics: %j', (option, expected) => {
+    it(`records ${expected.join(' and ')}`, async () => {
+      const m = meter()
+      const app = await listen(
+        traceHandler((_req, res) => res.end(), {
+          tracerProvider: tracing.provider,
+          meterProvider: m.provider,
+          metrics: option,
+        }),
+      )
+      try {
+        await request(`${app.url}/x`)
+        await waitForSpans(tracing.exporter, 1)
+        // the up-down counter is back to 0 after the request, but its point stays
+        const names = (await m.collect())
+          .filter((d) => d.dataPoints.length > 0)
+          .map((d) => d.descriptor.name)
+          .sort()
+        expect(names).toEqual(expected)
+      } finally {
+        await app.close()
+        await m.provider.shutdown()
+      }
+    })
   })
 })

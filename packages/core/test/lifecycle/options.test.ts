@@ -64,6 +64,22 @@ describe('option validation', () => {
     ],
     [{ metrics: 'yes' }, `${OWNER}: option "metrics" must be a boolean; received "yes"`],
     [
+      { metrics: { activeRequests: 'yes' } },
+      `${OWNER}: option "metrics.activeRequests" must be a boolean; received "yes"`,
+    ],
+    [
+      { metrics: { duration: 0 } },
+      `${OWNER}: option "metrics.duration" must be a boolean; received 0`,
+    ],
+    [
+      { metrics: { activeRequest: true } },
+      `${OWNER}: option "metrics" must be a boolean or an object { duration?: boolean, activeRequests?: boolean }; received {"activeRequest":true}`,
+    ],
+    [
+      { metrics: [true] },
+      `${OWNER}: option "metrics" must be a boolean or an object { duration?: boolean, activeRequests?: boolean }; received an array of length 1`,
+    ],
+    [
       { lostContextDiagnostics: 1 },
       `${OWNER}: option "lostContextDiagnostics" must be a boolean; received 1`,
     ],
@@ -121,6 +137,8 @@ describe('option validation', () => {
       trust: 'continue',
       baggageAllow: undefined,
       metrics: true,
+      durationMetric: true,
+      activeRequestsMetric: false,
       trustProxy: false,
       requestHeaders: [],
       responseHeaders: [],
