@@ -1,24 +1,22 @@
 import { resetLostContextReports } from '@tracehop/core'
-import { context, diag, propagation, trace, type DiagLogger } from '@opentelemetry/api'
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { context, diag, trace, type DiagLogger } from '@opentelemetry/api'
 import {
-  CompositePropagator,
-  W3CBaggagePropagator,
-  W3CTraceContextPropagator,
-} from '@opentelemetry/core'
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
+  type InMemorySpanExporter,
   type ReadableSpan,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
+import {
+  listen,
+  newTraceparent,
+  startTestTracing,
+  type TestTracing,
+} from '../../../test-utils/tracing.js'
 import type express from 'express'
 import express4 from 'express4'
 import express5 from 'express5'
-import http, { type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { randomBytes } from 'node:crypto'
+import http, { type IncomingHttpHeaders } from 'node:http'
+
+export { listen, newTraceparent }
 
 export type Express = typeof express
 
@@ -29,31 +27,12 @@ export const EXPRESS_VERSIONS: [string, Express][] = [
 ]
 
 /** A local tracer provider with an in-memory exporter, the ALS context manager and W3C propagators. */
-export function setupTracing(extra: SpanProcessor[] = []): {
-  provider: BasicTracerProvider
-  exporter: InMemorySpanExporter
-  teardown: () => Promise<void>
-} {
-  const exporter = new InMemorySpanExporter()
-  const provider = new BasicTracerProvider({
-    spanProcessors: [new SimpleSpanProcessor(exporter), ...extra],
-  })
-  const manager = new AsyncLocalStorageContextManager().enable()
-  context.setGlobalContextManager(manager)
-  // what an SDK setup registers: W3C trace context and baggage
-  propagation.setGlobalPropagator(
-    new CompositePropagator({
-      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-    }),
-  )
+export function setupTracing(extra: SpanProcessor[] = []): TestTracing {
+  const tracing = startTestTracing({ spanProcessors: extra, w3cPropagators: true })
   return {
-    provider,
-    exporter,
+    ...tracing,
     async teardown() {
-      await provider.shutdown()
-      context.disable()
-      trace.disable()
-      propagation.disable()
+      await tracing.teardown()
       diag.disable()
     },
   }
@@ -76,25 +55,6 @@ export function captureDiag(): { warnings: string[]; restore: () => void } {
   }
   diag.setLogger(logger, { logLevel: 60, suppressOverrideMessage: true })
   return { warnings, restore: () => diag.disable() }
-}
-
-/** Starts a server for `handler` on 127.0.0.1, port 0. */
-export async function listen(
-  handler: RequestListener,
-): Promise<{ server: Server; url: string; port: number; close: () => Promise<void> }> {
-  const server = http.createServer(handler)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    server,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
 }
 
 export interface Reply {
@@ -133,13 +93,6 @@ export function request(
     req.on('error', reject)
     req.end(options.body)
   })
-}
-
-/** A fresh W3C traceparent with a random trace id and parent id. */
-export function newTraceparent(): { traceparent: string; traceId: string; parentId: string } {
-  const traceId = randomBytes(16).toString('hex')
-  const parentId = randomBytes(8).toString('hex')
-  return { traceparent: `00-${traceId}-${parentId}-01`, traceId, parentId }
 }
 
 /** The trace id and span id the active context holds, as a handler or middleware sees it. */

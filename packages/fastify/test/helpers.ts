@@ -1,33 +1,21 @@
 import { resetLostContextReports } from '@tracehop/core'
 // Shared test scaffolding: Fastify 4 and 5 side by side (npm aliases), a local tracer provider with
 // an in-memory exporter, the AsyncLocalStorage context manager, and small request helpers.
+import { diag, DiagLogLevel, trace, type DiagLogger } from '@opentelemetry/api'
 import {
-  context,
-  diag,
-  DiagLogLevel,
-  propagation,
-  trace,
-  type DiagLogger,
-} from '@opentelemetry/api'
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import {
-  CompositePropagator,
-  W3CBaggagePropagator,
-  W3CTraceContextPropagator,
-} from '@opentelemetry/core'
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
+  type BasicTracerProvider,
+  type InMemorySpanExporter,
   type ReadableSpan,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
+import { newTraceparent, startTestTracing, waitForSpans } from '../../../test-utils/tracing.js'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import fastify4 from 'fastify4'
 import fastify5 from 'fastify5'
-import { randomBytes } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
+
+export { newTraceparent }
 
 /** A Fastify factory typed as Fastify 5's (the tests use the API both majors share). */
 export type FastifyFactory = (options?: FastifyServerOptions) => FastifyInstance
@@ -60,46 +48,21 @@ export interface TestTracing {
  * propagators (what an SDK setup registers), for one test file.
  */
 export function setupTracing(extraProcessors: SpanProcessor[] = []): TestTracing {
-  const exporter = new InMemorySpanExporter()
-  const provider = new BasicTracerProvider({
-    spanProcessors: [new SimpleSpanProcessor(exporter), ...extraProcessors],
+  const { exporter, provider, teardown } = startTestTracing({
+    spanProcessors: extraProcessors,
+    w3cPropagators: true,
   })
-  const manager = new AsyncLocalStorageContextManager().enable()
-  context.setGlobalContextManager(manager)
-  propagation.setGlobalPropagator(
-    new CompositePropagator({
-      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-    }),
-  )
   const spans = (): ReadableSpan[] => exporter.getFinishedSpans()
   return {
     exporter,
     provider,
     spans,
     serverSpans: () => spans().filter((span) => span.kind === 1),
-    async waitForSpans(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs
-      while (spans().length < count) {
-        if (Date.now() > deadline) {
-          throw new Error(
-            `expected ${count} spans, got ${spans().length}: ${spans()
-              .map((s) => s.name)
-              .join(', ')}`,
-          )
-        }
-        await new Promise((resolve) => setTimeout(resolve, 5))
-      }
-      return spans()
-    },
+    waitForSpans: (count, timeoutMs) => waitForSpans(exporter, count, timeoutMs),
     reset() {
       exporter.reset()
     },
-    async shutdown() {
-      await provider.shutdown()
-      context.disable()
-      propagation.disable()
-      trace.disable()
-    },
+    shutdown: teardown,
   }
 }
 
@@ -108,13 +71,6 @@ export async function listen(app: FastifyInstance): Promise<string> {
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address() as AddressInfo
   return `http://127.0.0.1:${address.port}`
-}
-
-/** A fresh W3C traceparent with its trace id and parent span id. */
-export function newTraceparent(): { traceparent: string; traceId: string; parentId: string } {
-  const traceId = randomBytes(16).toString('hex')
-  const parentId = randomBytes(8).toString('hex')
-  return { traceparent: `00-${traceId}-${parentId}-01`, traceId, parentId }
 }
 
 /** The trace id of the active span, or `'none'`. */

@@ -1,57 +1,16 @@
-import { context, propagation, trace } from '@opentelemetry/api'
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base'
-import http, {
-  type IncomingMessage,
-  type RequestListener,
-  type Server,
-  type ServerResponse,
-} from 'node:http'
-import type { AddressInfo } from 'node:net'
+  listen,
+  startTestTracing,
+  waitForSpans,
+  type TestTracing,
+} from '../../../../test-utils/tracing.js'
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+
+export { listen, waitForSpans }
 
 /** A local tracer provider with an in-memory exporter, plus the ALS context manager. */
-export function setupTracing(): {
-  provider: BasicTracerProvider
-  exporter: InMemorySpanExporter
-  teardown: () => Promise<void>
-} {
-  const exporter = new InMemorySpanExporter()
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
-  const manager = new AsyncLocalStorageContextManager().enable()
-  context.setGlobalContextManager(manager)
-  return {
-    provider,
-    exporter,
-    async teardown() {
-      await provider.shutdown()
-      context.disable()
-      trace.disable()
-      propagation.disable()
-    },
-  }
-}
-
-/** Starts a node:http server on 127.0.0.1, port 0. */
-export async function listen(
-  handler: RequestListener,
-): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
-  const server = http.createServer(handler)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    server,
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
+export function setupTracing(): TestTracing {
+  return startTestTracing()
 }
 
 export interface Reply {
@@ -80,22 +39,6 @@ export function request(
     req.on('error', reject)
     req.end(options.body)
   })
-}
-
-/** Waits until `count` spans are exported (spans end after the response is written, asynchronously to the client). */
-export async function waitForSpans(
-  exporter: InMemorySpanExporter,
-  count: number,
-  timeoutMs = 10_000,
-): Promise<ReadableSpan[]> {
-  const deadline = Date.now() + timeoutMs
-  while (exporter.getFinishedSpans().length < count) {
-    if (Date.now() > deadline) {
-      throw new Error(`expected ${count} spans, got ${exporter.getFinishedSpans().length}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  return exporter.getFinishedSpans()
 }
 
 export function sleep(ms: number): Promise<void> {
