@@ -257,7 +257,8 @@ class LiveRequestTrace implements RequestTrace {
     if (this.ended) return
     this.error = error
     this.hasError = true
-    this.span.recordException(toException(error))
+    // an unsampled span keeps nothing: spare building the exception
+    if (this.span.isRecording()) this.span.recordException(toException(error))
   }
 
   setAttributes(attributes: Attributes): void {
@@ -275,9 +276,11 @@ class LiveRequestTrace implements RequestTrace {
     const { options } = this.engine
     const response = this.response
     const span = this.span
-    // Our `close` listener runs before instrumentation-http's (prepended), so an adopted span is
-    // normally still open here; should it not be, touching it would only log warnings.
-    const touchSpan = !this.adopted || span.isRecording()
+    // An unsampled (non-recording) span keeps nothing: what only writes to it is skipped, and the
+    // classification below still labels the duration metric. Our `close` listener runs before
+    // instrumentation-http's (prepended), so an adopted span is normally still open here; should
+    // it not be, touching it would only log warnings.
+    const touchSpan = span.isRecording()
     const statusCode = response.headersSent ? response.statusCode : undefined
 
     let isError = aborted || defaultIsError(statusCode, this.error, this.hasError)

@@ -92,7 +92,7 @@ export interface TraceOptions {
   spanName?: (info: SpanNameInfo) => string
   /** Called once the server span has started. */
   requestHook?: (span: Span, request: IncomingMessage) => void
-  /** Called just before the server span ends. */
+  /** Called just before the server span ends; not for a span that records nothing (an unsampled request). */
   responseHook?: (span: Span, response: ServerResponse) => void
   /** Header names (case-insensitive) to record as `http.request.header.<name>` / `http.response.header.<name>`. */
   captureHeaders?: {
