@@ -14,12 +14,10 @@ import {
   newTraceparent,
   request,
   serverSpans,
-  setupTracing,
+  useTracing,
 } from './helpers.js'
 
-const tracing = setupTracing()
-afterEach(() => tracing.exporter.reset())
-afterAll(() => tracing.teardown())
+const tracing = useTracing()
 
 describe.each(EXPRESS_VERSIONS)('request accessors (%s)', (_label, express) => {
   let server: Awaited<ReturnType<typeof listen>>

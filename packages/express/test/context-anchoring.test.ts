@@ -17,13 +17,11 @@ import {
   newTraceparent,
   request,
   serverSpans,
-  setupTracing,
+  useTracing,
   sleep,
 } from './helpers.js'
 
-const tracing = setupTracing()
-afterEach(() => tracing.exporter.reset())
-afterAll(() => tracing.teardown())
+const tracing = useTracing()
 
 // A "callback pool" made at startup, outside every request: callbacks queued on it run from its
 // own timer, in the context the timer was created in (none), like an old driver's pool.

@@ -7,12 +7,10 @@ import {
   listen,
   request,
   serverSpans,
-  setupTracing,
+  useTracing,
 } from './helpers.js'
 
-const tracing = setupTracing()
-afterEach(() => tracing.exporter.reset())
-afterAll(() => tracing.teardown())
+const tracing = useTracing()
 
 class PaymentDeclined extends Error {}
 

@@ -38,6 +38,14 @@ export function setupTracing(extra: SpanProcessor[] = []): TestTracing {
   }
 }
 
+/** {@link setupTracing} for a whole test file: spans cleared after each test, torn down after all. */
+export function useTracing(extra: SpanProcessor[] = []): TestTracing {
+  const tracing = setupTracing(extra)
+  afterEach(() => tracing.exporter.reset())
+  afterAll(() => tracing.teardown())
+  return tracing
+}
+
 /**
  * Collects diag messages from warn and above. Lost-context warnings come once per layer and
  * process: core forgets the ones already given, so each capture sees its own.

@@ -6,12 +6,10 @@ import {
   listen,
   request,
   serverSpans,
-  setupTracing,
+  useTracing,
 } from './helpers.js'
 
-const tracing = setupTracing()
-afterEach(() => tracing.exporter.reset())
-afterAll(() => tracing.teardown())
+const tracing = useTracing()
 
 describe('option validation', () => {
   it.each<[string, unknown, string]>([

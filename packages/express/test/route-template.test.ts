@@ -7,12 +7,10 @@ import {
   listen,
   request,
   serverSpans,
-  setupTracing,
+  useTracing,
 } from './helpers.js'
 
-const tracing = setupTracing()
-afterEach(() => tracing.exporter.reset())
-afterAll(() => tracing.teardown())
+const tracing = useTracing()
 
 const ok = (_req: Request, res: Response) => {
   res.send('ok')

@@ -8,12 +8,10 @@ import {
   listen,
   newTraceparent,
   randomDelay,
-  setupTracing,
+  useTracing,
 } from './helpers.js'
 
-const tracing = setupTracing()
-afterEach(() => tracing.reset())
-afterAll(() => tracing.shutdown())
+const tracing = useTracing()
 
 const COUNT = 500
 

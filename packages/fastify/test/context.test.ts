@@ -9,12 +9,10 @@ import {
   listen,
   newTraceparent,
   sendSlowly,
-  setupTracing,
+  useTracing,
 } from './helpers.js'
 
-const tracing = setupTracing()
-afterEach(() => tracing.reset())
-afterAll(() => tracing.shutdown())
+const tracing = useTracing()
 
 describe.each(FASTIFY_VERSIONS)(
   '$name: the request context in every hook and the handler',

@@ -66,6 +66,14 @@ export function setupTracing(extraProcessors: SpanProcessor[] = []): TestTracing
   }
 }
 
+/** {@link setupTracing} for a whole test file: spans cleared after each test, shut down after all. */
+export function useTracing(extraProcessors: SpanProcessor[] = []): TestTracing {
+  const tracing = setupTracing(extraProcessors)
+  afterEach(() => tracing.reset())
+  afterAll(() => tracing.shutdown())
+  return tracing
+}
+
 /** Starts `app` on 127.0.0.1, port 0, and returns its base URL. */
 export async function listen(app: FastifyInstance): Promise<string> {
   await app.listen({ host: '127.0.0.1', port: 0 })

@@ -1,10 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { tracingPlugin } from '@tracehop/fastify'
-import { activeTraceId, FASTIFY_VERSIONS, listen, newTraceparent, setupTracing } from './helpers.js'
+import { activeTraceId, FASTIFY_VERSIONS, listen, newTraceparent, useTracing } from './helpers.js'
 
-const tracing = setupTracing()
-afterEach(() => tracing.reset())
-afterAll(() => tracing.shutdown())
+const tracing = useTracing()
 
 type Hook = (...args: unknown[]) => unknown
 

@@ -13,12 +13,10 @@ import {
   listen,
   newTraceparent,
   sendSlowly,
-  setupTracing,
+  useTracing,
 } from './helpers.js'
 
-const tracing = setupTracing()
-afterEach(() => tracing.reset())
-afterAll(() => tracing.shutdown())
+const tracing = useTracing()
 
 describe.each(FASTIFY_VERSIONS)('$name: a hook that loses the context', ({ create }) => {
   let app: FastifyInstance

@@ -24,7 +24,7 @@ import {
   listen,
   newTraceparent,
   sendSlowly,
-  setupTracing,
+  useTracing,
 } from './helpers.js'
 
 // The plugins' own types target whichever Fastify their install resolved; the tests register
@@ -58,9 +58,7 @@ interface AuthRequest {
   file(): Promise<{ filename: string; toBuffer(): Promise<Buffer> } | undefined>
 }
 
-const tracing = setupTracing()
-afterEach(() => tracing.reset())
-afterAll(() => tracing.shutdown())
+const tracing = useTracing()
 
 const LATER_STEPS = [
   'onRequest',

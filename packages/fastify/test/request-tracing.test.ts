@@ -3,11 +3,9 @@ import type { FastifyInstance } from 'fastify'
 import { setRequestAttributes, setRequestBaggage } from '@tracehop/core'
 import { tracingPlugin } from '@tracehop/fastify'
 import { Writable } from 'node:stream'
-import { FASTIFY_VERSIONS, listen, newTraceparent, setupTracing } from './helpers.js'
+import { FASTIFY_VERSIONS, listen, newTraceparent, useTracing } from './helpers.js'
 
-const tracing = setupTracing()
-afterEach(() => tracing.reset())
-afterAll(() => tracing.shutdown())
+const tracing = useTracing()
 
 /** A pino destination that keeps every JSON line. */
 function logSink(): { lines: Record<string, unknown>[]; stream: Writable } {

@@ -1,11 +1,9 @@
 import { SpanStatusCode } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import { tracingPlugin } from '@tracehop/fastify'
-import { FASTIFY_VERSIONS, listen, newTraceparent, setupTracing } from './helpers.js'
+import { FASTIFY_VERSIONS, listen, newTraceparent, useTracing } from './helpers.js'
 
-const tracing = setupTracing()
-afterEach(() => tracing.reset())
-afterAll(() => tracing.shutdown())
+const tracing = useTracing()
 
 class TeapotError extends Error {
   statusCode = 418
