@@ -149,6 +149,7 @@ async function runOnce(v) {
       rps: r.requests / r.seconds,
       cpu: r.cpuMicros / r.requests,
       cpuSystem: r.cpuSystemMicros / r.requests,
+      gc: r.gcMicros / r.requests,
       p50: ac.latency.p50,
       p99: ac.latency.p99,
       rss: r.rss / 2 ** 20,
@@ -282,7 +283,7 @@ async function main() {
       const line =
         run.rps === undefined
           ? 'FAILED'
-          : `${run.rps.toFixed(0)} req/s, ${run.cpu.toFixed(1)} µs/req (${run.cpuSystem.toFixed(1)} system), p99 ${run.p99} ms, ${run.spans.toFixed(2)} spans/req`
+          : `${run.rps.toFixed(0)} req/s, ${run.cpu.toFixed(1)} µs/req (${run.cpuSystem.toFixed(1)} system, ${run.gc.toFixed(1)} GC pauses), p99 ${run.p99} ms, ${run.spans.toFixed(2)} spans/req`
       console.log(
         `[${round}/${settings.rounds}] ${v.id.padEnd(36)} ${line}${run.failures.length ? `  ✗ ${run.failures.join('; ')}` : ''}`,
       )

@@ -164,12 +164,20 @@ function floorPlugin(app, options, done) {
 }
 floorPlugin[Symbol.for('skip-override')] = true
 
+// Main-thread GC pauses, summed, so a run can say how much of its CPU went to collection.
+const { PerformanceObserver } = require('node:perf_hooks')
+const gc = { ms: 0 }
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gc.ms += entry.duration
+}).observe({ entryTypes: ['gc'] })
+
 let window
 
 async function onMessage(message) {
   if (message.type === 'start') {
     window = {
       cpu: process.cpuUsage(),
+      gcMs: gc.ms,
       time: process.hrtime.bigint(),
       requests: probe.requests,
       contextChecked: probe.contextChecked,
@@ -185,6 +193,7 @@ async function onMessage(message) {
       seconds,
       cpuMicros: cpu.user + cpu.system,
       cpuSystemMicros: cpu.system,
+      gcMicros: (gc.ms - window.gcMs) * 1000,
       requests: probe.requests - window.requests,
       requestsTotal: probe.requests,
       contextChecked: probe.contextChecked - window.contextChecked,
