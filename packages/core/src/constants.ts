@@ -16,11 +16,7 @@ export const REDACTED = 'REDACTED'
  */
 export const ERROR_TYPE_ABORTED = 'aborted'
 
-/**
- * Key on `globalThis` of the `WeakMap` from each traced request to its trace, so that every
- * installed copy (the ESM and CommonJS builds, two versions) shares one. Read it with
- * `tryGetRequestTrace(req)`.
- */
+/** Key under which the request's trace is stored on the `IncomingMessage` (shared by every installed copy). */
 export const REQUEST_TRACE_KEY: unique symbol = Symbol.for('tracehop.request-trace')
 
 // Semantic-convention names that `@opentelemetry/semantic-conventions` still ships only from its

@@ -37,11 +37,12 @@ import {
   ATTR_TRACEHOP_REMOTE_PARENT_POLICY,
   ERROR_TYPE_ABORTED,
   INSTRUMENTATION_SCOPE,
+  REQUEST_TRACE_KEY,
 } from './constants.js'
 import { InstrumentCache, type ServerInstruments } from './metrics.js'
 import { normalizeOptions, type NormalizedOptions } from './options.js'
 import { captureRequestHeaders, captureResponseHeaders } from './redact.js'
-import { requestTraces } from './request-trace.js'
+import type { TracedRequest } from './request-trace.js'
 import type {
   RequestLifecycle,
   RequestTrace,
@@ -65,10 +66,11 @@ interface RpcMetadata {
 }
 
 const kClaimed = Symbol('tracehop.claimed')
+const kResponseTrace = Symbol('tracehop.response-trace')
 
-// The trace each response's listeners end. A WeakMap, like the request's (see request-trace.ts):
-// Express re-prototypes `res` too. Only this copy's listeners read it, so it is not shared.
-const responseTraces = new WeakMap<object, LiveRequestTrace>()
+interface TracedResponse {
+  [kResponseTrace]?: LiveRequestTrace
+}
 
 const KNOWN_METHODS: Readonly<Record<string, true>> = Object.assign(
   Object.create(null) as object,
@@ -202,13 +204,13 @@ const ABORTED: StatusInfo = Object.freeze({ aborted: true })
 const COMPLETED: StatusInfo = Object.freeze({ aborted: false })
 
 function onResponseFinish(this: ServerResponse): void {
-  responseTraces.get(this)?.finish(false)
+  ;(this as TracedResponse)[kResponseTrace]?.finish(false)
 }
 
 function onResponseClose(this: ServerResponse): void {
   // `close` without `finish`: the client went away (or the socket broke) before the
   // response was completely written.
-  responseTraces.get(this)?.finish(true)
+  ;(this as TracedResponse)[kResponseTrace]?.finish(true)
 }
 
 /** The live trace of one request. Methods are shared on the prototype: no closures per request. */
@@ -457,7 +459,7 @@ class Lifecycle implements RequestLifecycle {
     response: ServerResponse,
     route: string | undefined,
   ): RequestTrace | undefined {
-    const existing = requestTraces.get(request)
+    const existing = (request as TracedRequest)[REQUEST_TRACE_KEY]
     if (existing !== undefined) return existing
     const options = this.options
     const rawMethod = request.method ?? 'GET'
@@ -590,13 +592,13 @@ class Lifecycle implements RequestLifecycle {
       instruments,
     )
     // the response first: if it cannot carry our listeners, nothing else has been recorded yet
-    responseTraces.set(response, live)
+    ;(response as TracedResponse)[kResponseTrace] = live
     response.on('finish', onResponseFinish)
     // instrumentation-http ends an adopted span in its own `close` listener, reporting whatever
     // status code the response holds: ours goes first so an abort is marked on the span
     if (adopted) response.prependListener('close', onResponseClose)
     else response.on('close', onResponseClose)
-    requestTraces.set(request, live)
+    ;(request as TracedRequest)[REQUEST_TRACE_KEY] = live
     instruments?.active?.add(1, activeAttributes, ctx)
 
     if (options.requestHook !== undefined) {

@@ -10,15 +10,10 @@ import type { IncomingMessage } from 'node:http'
 import { REQUEST_TRACE_KEY } from './constants.js'
 import type { RequestTrace } from './types.js'
 
-type TraceMap = WeakMap<object, RequestTrace>
-
-// A WeakMap rather than a property on the request: Express swaps the prototype of `req` before
-// the middleware runs, and adding a property to such an object costs V8 about a microsecond,
-// several times an entry in a WeakMap. Kept on `globalThis` so every loaded copy shares it.
-const holder = globalThis as { [REQUEST_TRACE_KEY]?: TraceMap }
-
-/** The trace of each traced request, shared by every loaded copy of this package. */
-export const requestTraces: TraceMap = (holder[REQUEST_TRACE_KEY] ??= new WeakMap())
+/** A request carrying its trace under the shared symbol. */
+export interface TracedRequest {
+  [REQUEST_TRACE_KEY]?: RequestTrace
+}
 
 /** Context key of the attributes `setRequestAttributes` added; `withSpan` copies them to child spans. */
 export const REQUEST_ATTRIBUTES_KEY = createContextKey('tracehop.request-attributes')
@@ -30,7 +25,7 @@ export const REQUEST_ATTRIBUTES_KEY = createContextKey('tracehop.request-attribu
  * const span = tryGetRequestTrace(req)?.span
  */
 export function tryGetRequestTrace(request: IncomingMessage | object): RequestTrace | undefined {
-  return requestTraces.get(request)
+  return (request as TracedRequest)[REQUEST_TRACE_KEY]
 }
 
 /**
@@ -39,7 +34,7 @@ export function tryGetRequestTrace(request: IncomingMessage | object): RequestTr
  * getRequestTrace(req).setRoute('/orders/:id')
  */
 export function getRequestTrace(request: IncomingMessage | object): RequestTrace {
-  const found = requestTraces.get(request)
+  const found = (request as TracedRequest)[REQUEST_TRACE_KEY]
   if (found === undefined) {
     throw new Error(
       '@tracehop/core: this request is not traced: no tracehop adapter started a trace for it, or it matched an "ignore" rule',

@@ -29,7 +29,8 @@ const kKind = Symbol.for('tracehop.express.kind')
 const kParam = Symbol.for('tracehop.express.param')
 const kSubRouter = Symbol.for('tracehop.express.sub-router')
 const kAnchoredLength = Symbol.for('tracehop.express.anchored-length')
-const kStates = Symbol.for('tracehop.express.state')
+/** Per-request state of the Express adapter (shared by every loaded copy). */
+export const kState = Symbol.for('tracehop.express.state')
 
 /** What a layer is, for the bookkeeping at its entry. */
 const enum Kind {
@@ -89,18 +90,9 @@ export class RequestState {
 }
 
 interface StatefulRequest {
+  [kState]?: RequestState
   app?: AppLike
 }
-
-type StateMap = WeakMap<object, RequestState>
-
-// A WeakMap rather than a property on `req`: adding a property to a request whose prototype
-// Express has swapped costs V8 about a microsecond, several times a WeakMap entry. Kept on
-// `globalThis` so that every loaded copy of this package (ESM and CJS) shares the states.
-const holder = globalThis as { [kStates]?: StateMap }
-
-/** Per-request state of the Express adapter, shared by every loaded copy. */
-export const requestStates: StateMap = (holder[kStates] ??= new WeakMap())
 
 /** The router of an Express 4 (`app._router`) or Express 5 (`app.router`) application. */
 export function routerOf(app: AppLike | undefined): StackOwner | undefined {
@@ -152,7 +144,7 @@ function anchoredParam(callback: ParamCallback): ParamCallback {
     value: unknown,
     name: unknown,
   ): unknown {
-    const state = typeof req === 'object' && req !== null ? requestStates.get(req) : undefined
+    const state = (req as StatefulRequest | undefined)?.[kState]
     if (state === undefined || context.active() === state.trace.context)
       return callback.call(this, req, res, next, value, name)
     return context.with(state.trace.context, callback, this, req, res, next, value, name)
@@ -198,7 +190,7 @@ function isRouter(handle: unknown): handle is Owner {
 
 function anchoredRequest(this: AnchoredLayer, req: unknown, res: unknown, next: unknown): unknown {
   const original = this[kOriginalRequest]!
-  const state = requestStates.get(req as object)
+  const state = (req as StatefulRequest)[kState]
   // a layer Express skips (an error handler on the request path) needs no context
   if (state === undefined || this.handle.length > 3) return original.call(this, req, res, next)
   const kind = this[kKind]
@@ -206,8 +198,7 @@ function anchoredRequest(this: AnchoredLayer, req: unknown, res: unknown, next: 
     next = leavingRoute(state, next as NextFunction, res as Answerable, state.trace.route)
   const active = context.active()
   const ctx = enter(this, req as StatefulRequest, state, active)
-  if (kind === Kind.App)
-    return enterSubApp(this, original, req as StatefulRequest, state, res, next)
+  if (kind === Kind.App) return enterSubApp(this, original, req as StatefulRequest, res, next)
   return active === ctx
     ? original.call(this, req, res, next)
     : context.with(ctx, original, this, req, res, next)
@@ -256,11 +247,10 @@ function enterSubApp(
   layer: AnchoredLayer,
   original: RequestMethod,
   req: StatefulRequest,
-  state: RequestState,
   res: unknown,
   next: unknown,
 ): unknown {
-  const ctx = state.trace.context
+  const ctx = req[kState]!.trace.context
   const known = layer[kSubRouter]
   if (known !== undefined) {
     anchorStack(known)
@@ -332,7 +322,7 @@ function anchoredError(
   next: unknown,
 ): unknown {
   const original = this[kOriginalError]!
-  const state = requestStates.get(req as object)
+  const state = (req as StatefulRequest)[kState]
   if (state === undefined || this.handle.length !== 4)
     return original.call(this, error, req, res, next)
   const active = context.active()

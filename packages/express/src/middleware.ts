@@ -1,7 +1,7 @@
 import { context } from '@opentelemetry/api'
 import { createRequestLifecycle, tryGetRequestTrace } from '@tracehop/core'
 import type { IncomingMessage } from 'node:http'
-import { anchorStack, RequestState, requestStates, routerOf } from './anchor.js'
+import { anchorStack, kState, RequestState, routerOf } from './anchor.js'
 import { OWNER } from './constants.js'
 import type { AppLike, StackOwner } from './layers.js'
 import type {
@@ -12,6 +12,7 @@ import type {
 } from './types.js'
 
 interface ExpressRequest extends IncomingMessage {
+  [kState]?: RequestState
   app?: AppLike
   baseUrl?: string
 }
@@ -32,7 +33,7 @@ export function traceMiddleware(options?: TraceMiddlewareOptions): TraceMiddlewa
   let lastRouter: StackOwner | undefined
   return function tracehopMiddleware(request, response, next) {
     const req = request as ExpressRequest
-    if (requestStates.has(req)) {
+    if (req[kState] !== undefined) {
       // Registered again inside a mounted sub-app: only anchor that app's layers.
       const router = routerOf(req.app)
       if (router !== undefined) anchorStack(router)
@@ -52,7 +53,7 @@ export function traceMiddleware(options?: TraceMiddlewareOptions): TraceMiddlewa
       lastRouter = router
     }
     if (router !== undefined) anchorStack(router)
-    requestStates.set(req, new RequestState(requestTrace, diagnostics, req.baseUrl ?? ''))
+    req[kState] = new RequestState(requestTrace, diagnostics, req.baseUrl ?? '')
     if (context.active() === requestTrace.context) next()
     else context.with(requestTrace.context, next)
   }
@@ -67,7 +68,7 @@ export function traceMiddleware(options?: TraceMiddlewareOptions): TraceMiddlewa
  */
 export function traceErrors(): TraceErrorMiddleware {
   return function tracehopErrors(error: unknown, request, _response, next: NextFunction) {
-    const state = requestStates.get(request)
+    const state = (request as ExpressRequest)[kState]
     if (state === undefined) {
       tryGetRequestTrace(request)?.recordError(error)
     } else if (state.recordedError !== error) {
