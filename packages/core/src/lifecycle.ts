@@ -173,6 +173,11 @@ export function exceptionType(error: unknown): string {
   const ctorName = (error as { constructor?: { name?: unknown } }).constructor?.name
   const name =
     typeof ctorName === 'string' && ctorName !== '' && ctorName !== 'Object' ? ctorName : undefined
+  // Every DOMException shares one class; its `name` (AbortError, TimeoutError) is what tells them apart.
+  if (name === 'DOMException') {
+    const own = (error as { name?: unknown }).name
+    if (typeof own === 'string' && own !== '') return own
+  }
   const code = (error as { code?: unknown }).code
   if ((name === undefined || name === 'Error') && typeof code === 'string' && code !== '')
     return code

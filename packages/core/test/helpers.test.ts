@@ -66,6 +66,25 @@ describe('helpers', () => {
       expect(span?.events[0]?.attributes?.['exception.message']).toBe('out of stock')
     })
 
+    it('names an abort by the DOMException name, not its shared class', async () => {
+      const controller = new AbortController()
+      controller.abort()
+      await expect(
+        withSpan('aborted', async () => {
+          controller.signal.throwIfAborted()
+        }),
+      ).rejects.toThrow()
+      const timeout = AbortSignal.timeout(1)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await expect(
+        withSpan('timed out', async () => {
+          timeout.throwIfAborted()
+        }),
+      ).rejects.toThrow()
+      const types = tracing.exporter.getFinishedSpans().map((span) => span.attributes['error.type'])
+      expect(types).toEqual(['AbortError', 'TimeoutError'])
+    })
+
     it('waits for an async fn and ends the span after it settles', async () => {
       let endedEarly = true
       const value = await withSpan('async', async (span) => {
