@@ -6,7 +6,7 @@ import {
   type TraceMiddlewareOptions,
 } from '@tracehop/express'
 import type { NextFunction, Request, Response } from 'express'
-import { EventEmitter } from 'node:events'
+import { startCallbackPool } from '../../../test-utils/callback-pool.js'
 import http from 'node:http'
 import {
   activeIds,
@@ -25,16 +25,14 @@ const tracing = useTracing()
 
 // A "callback pool" made at startup, outside every request: callbacks queued on it run from its
 // own timer, in the context the timer was created in (none), like an old driver's pool.
-const pool = new EventEmitter()
-pool.setMaxListeners(0)
-const poolTimer = setInterval(() => pool.emit('release'), 2)
-afterAll(() => clearInterval(poolTimer))
+const pool = startCallbackPool()
+afterAll(() => pool.stop())
 
 /** Where a callback of the pool runs: used to prove the pool really loses the context. */
 let seenInPool: ReturnType<typeof activeIds> | 'unset' = 'unset'
 
 function breakContext(_req: Request, _res: Response, next: NextFunction): void {
-  pool.once('release', () => {
+  pool.later(() => {
     seenInPool = activeIds()
     next()
   })

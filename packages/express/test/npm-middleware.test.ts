@@ -6,7 +6,7 @@ import { rateLimit } from 'express-rate-limit'
 import session from 'express-session'
 import helmet from 'helmet'
 import multer from 'multer'
-import { EventEmitter } from 'node:events'
+import { startCallbackPool } from '../../../test-utils/callback-pool.js'
 import passport from 'passport'
 import { Strategy as LocalStrategy } from 'passport-local'
 import { RedisStore, type RedisReply } from 'rate-limit-redis'
@@ -32,11 +32,9 @@ afterAll(async () => {
 })
 
 // Callbacks queued here run from a timer made at startup, outside every request.
-const pool = new EventEmitter()
-pool.setMaxListeners(0)
-const poolTimer = setInterval(() => pool.emit('release'), 2)
-afterAll(() => clearInterval(poolTimer))
-const later = (fn: () => void) => pool.once('release', fn)
+const pool = startCallbackPool()
+afterAll(() => pool.stop())
+const later = pool.later
 
 /** A session store whose callbacks run outside the request, like an old driver's. */
 class PoolStore extends session.Store {

@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { tracingPlugin } from '@tracehop/fastify'
-import { EventEmitter } from 'node:events'
+import { startCallbackPool, type CallbackPool } from '../../../test-utils/callback-pool.js'
 import { request as httpRequest } from 'node:http'
 import {
-  activeTraceId,
   captureDiag,
   FASTIFY_VERSIONS,
   listen,
   newTraceparent,
   sendSlowly,
+  stepRecorder,
   useTracing,
 } from './helpers.js'
 
@@ -19,14 +19,7 @@ describe.each(FASTIFY_VERSIONS)(
   ({ create }) => {
     let app: FastifyInstance
     let base: string
-    const seen = new Map<string, Record<string, string>>()
-
-    function record(request: FastifyRequest, step: string): void {
-      const id = request.headers['x-test-id'] as string
-      let steps = seen.get(id)
-      if (steps === undefined) seen.set(id, (steps = {}))
-      steps[step] = activeTraceId()
-    }
+    const { seen, record } = stepRecorder()
 
     beforeAll(async () => {
       app = create()
@@ -168,21 +161,12 @@ describe.each(FASTIFY_VERSIONS)(
     let app: FastifyInstance
     let base: string
     let diagnostics: ReturnType<typeof captureDiag>
-    let timer: NodeJS.Timeout
-    const seen = new Map<string, Record<string, string>>()
-
-    function record(request: FastifyRequest, step: string): void {
-      const id = request.headers['x-test-id'] as string
-      let steps = seen.get(id)
-      if (steps === undefined) seen.set(id, (steps = {}))
-      steps[step] = activeTraceId()
-    }
+    let pool: CallbackPool
+    const { seen, record } = stepRecorder()
 
     beforeAll(async () => {
       diagnostics = captureDiag()
-      const pool = new EventEmitter()
-      pool.setMaxListeners(0)
-      timer = setInterval(() => pool.emit('release'), 2)
+      pool = startCallbackPool()
 
       app = create({ connectionTimeout: 300 })
       await app.register(tracingPlugin, { tracerProvider: tracing.provider })
@@ -199,7 +183,7 @@ describe.each(FASTIFY_VERSIONS)(
                   done: () => void,
                 ) {
                   record(request, 'preHandler:added-in-onRoute')
-                  pool.once('release', () => done())
+                  pool.later(() => done())
                 },
               ]
               const existing = route.preHandler
@@ -247,7 +231,7 @@ describe.each(FASTIFY_VERSIONS)(
     })
 
     afterAll(async () => {
-      clearInterval(timer)
+      pool.stop()
       diagnostics.restore()
       await app.close()
     })

@@ -9,7 +9,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import { newTraceparent, startTestTracing, waitForSpans } from '../../../test-utils/tracing.js'
-import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify'
 import fastify4 from 'fastify4'
 import fastify5 from 'fastify5'
 import { request as httpRequest } from 'node:http'
@@ -90,6 +90,26 @@ export function activeTraceId(): string {
  * Collects diag messages (warn and above) while installed. Lost-context warnings come once per
  * hook and process: core forgets the ones already given, so each capture sees its own.
  */
+/**
+ * Records, per request (its `x-test-id` header), the trace id active at each named step, so a
+ * test can assert every hook and the handler saw the request's own trace.
+ */
+export function stepRecorder(): {
+  seen: Map<string, Record<string, string>>
+  record(request: FastifyRequest, step: string): void
+} {
+  const seen = new Map<string, Record<string, string>>()
+  return {
+    seen,
+    record(request, step) {
+      const id = request.headers['x-test-id'] as string
+      let steps = seen.get(id)
+      if (steps === undefined) seen.set(id, (steps = {}))
+      steps[step] = activeTraceId()
+    },
+  }
+}
+
 export function captureDiag(): { messages: string[]; restore(): void } {
   resetLostContextReports()
   const messages: string[] = []

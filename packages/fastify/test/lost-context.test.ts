@@ -5,14 +5,14 @@ import type {
   HookHandlerDoneFunction,
 } from 'fastify'
 import { tracingPlugin } from '@tracehop/fastify'
-import { EventEmitter } from 'node:events'
+import { startCallbackPool, type CallbackPool } from '../../../test-utils/callback-pool.js'
 import {
-  activeTraceId,
   captureDiag,
   FASTIFY_VERSIONS,
   listen,
   newTraceparent,
   sendSlowly,
+  stepRecorder,
   useTracing,
 } from './helpers.js'
 
@@ -22,23 +22,14 @@ describe.each(FASTIFY_VERSIONS)('$name: a hook that loses the context', ({ creat
   let app: FastifyInstance
   let base: string
   let diagnostics: ReturnType<typeof captureDiag>
-  let timer: NodeJS.Timeout
-  const seen = new Map<string, Record<string, string>>()
-
-  function record(request: FastifyRequest, step: string): void {
-    const id = request.headers['x-test-id'] as string
-    let steps = seen.get(id)
-    if (steps === undefined) seen.set(id, (steps = {}))
-    steps[step] = activeTraceId()
-  }
+  let pool: CallbackPool
+  const { seen, record } = stepRecorder()
 
   beforeAll(async () => {
     diagnostics = captureDiag()
     // A "connection pool" made at startup: it releases waiters from its own timer, so their
     // callbacks run outside any request's context.
-    const pool = new EventEmitter()
-    pool.setMaxListeners(0)
-    timer = setInterval(() => pool.emit('release'), 2)
+    pool = startCallbackPool()
 
     app = create()
     await app.register(tracingPlugin, {
@@ -52,7 +43,7 @@ describe.each(FASTIFY_VERSIONS)('$name: a hook that loses the context', ({ creat
         _reply: FastifyReply,
         done: HookHandlerDoneFunction,
       ) {
-        pool.once('release', () => done())
+        pool.later(() => done())
       },
     )
     app.addHook('onRequest', async (request) => record(request, 'onRequest:async'))
@@ -77,7 +68,7 @@ describe.each(FASTIFY_VERSIONS)('$name: a hook that loses the context', ({ creat
   })
 
   afterAll(async () => {
-    clearInterval(timer)
+    pool.stop()
     diagnostics.restore()
     await app.close()
   })
