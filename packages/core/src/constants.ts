@@ -19,6 +19,13 @@ export const ERROR_TYPE_ABORTED = 'aborted'
 /** Key under which the request's trace is stored on the `IncomingMessage` (shared by every installed copy). */
 export const REQUEST_TRACE_KEY: unique symbol = Symbol.for('tracehop.request-trace')
 
+/**
+ * Key of the slot on a request's trace where the adapter that drives it keeps its own per-request
+ * state. The trace object has one shape for every request, so writing there is a plain store;
+ * adding a property to a request a framework re-prototyped (Express) costs V8 about a microsecond.
+ */
+export const ADAPTER_STATE_KEY: unique symbol = Symbol.for('tracehop.adapter-state')
+
 // Semantic-convention names that `@opentelemetry/semantic-conventions` still ships only from its
 // `incubating` entry point, which its authors ask libraries not to import at runtime.
 /** `http.server.active_requests` (UpDownCounter). */

@@ -18,6 +18,7 @@ export type {
 
 // --- constants ---
 export {
+  ADAPTER_STATE_KEY,
   ATTR_TRACEHOP_REMOTE_PARENT_POLICY,
   ERROR_TYPE_ABORTED,
   INSTRUMENTATION_SCOPE,

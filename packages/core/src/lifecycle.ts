@@ -34,6 +34,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { currentPropagator } from './active-propagator.js'
 import {
+  ADAPTER_STATE_KEY,
   ATTR_TRACEHOP_REMOTE_PARENT_POLICY,
   ERROR_TYPE_ABORTED,
   INSTRUMENTATION_SCOPE,
@@ -70,6 +71,8 @@ const kResponseTrace = Symbol('tracehop.response-trace')
 
 interface TracedResponse {
   [kResponseTrace]?: LiveRequestTrace
+  /** Node's `ServerResponse` (and Http2ServerResponse) points back to its request. */
+  req?: TracedRequest
 }
 
 const KNOWN_METHODS: Readonly<Record<string, true>> = Object.assign(
@@ -208,21 +211,33 @@ function describe(value: object): string {
 const ABORTED: StatusInfo = Object.freeze({ aborted: true })
 const COMPLETED: StatusInfo = Object.freeze({ aborted: false })
 
+/**
+ * The trace a response belongs to: found through `res.req` when it leads to the request the trace
+ * was started for (no property of ours on the response), else kept on the response itself.
+ */
+function traceOfResponse(response: TracedResponse): LiveRequestTrace | undefined {
+  const live = response.req?.[REQUEST_TRACE_KEY]
+  if (live instanceof LiveRequestTrace && live.response === response) return live
+  return response[kResponseTrace]
+}
+
 function onResponseFinish(this: ServerResponse): void {
-  ;(this as TracedResponse)[kResponseTrace]?.finish(false)
+  traceOfResponse(this as TracedResponse)?.finish(false)
 }
 
 function onResponseClose(this: ServerResponse): void {
   // `close` without `finish`: the client went away (or the socket broke) before the
   // response was completely written.
-  ;(this as TracedResponse)[kResponseTrace]?.finish(true)
+  traceOfResponse(this as TracedResponse)?.finish(true)
 }
 
 /** The live trace of one request. Methods are shared on the prototype: no closures per request. */
 class LiveRequestTrace implements RequestTrace {
   context: Context
   ended = false
-  route: string | undefined
+  route: string | undefined;
+  /** Where the adapter driving this request keeps its own state (see ADAPTER_STATE_KEY). */
+  [ADAPTER_STATE_KEY]: unknown = undefined
   private error: unknown
   private hasError = false
   private readonly startedAt = performance.now()
@@ -235,7 +250,7 @@ class LiveRequestTrace implements RequestTrace {
     ctx: Context,
     readonly adopted: boolean,
     private readonly request: IncomingMessage,
-    private readonly response: ServerResponse,
+    readonly response: ServerResponse,
     private readonly spanMethod: string,
     route: string | undefined,
     private readonly rpc: RpcMetadata | undefined,
@@ -596,8 +611,12 @@ class Lifecycle implements RequestLifecycle {
       activeAttributes,
       instruments,
     )
-    // the response first: if it cannot carry our listeners, nothing else has been recorded yet
-    ;(response as TracedResponse)[kResponseTrace] = live
+    // the response first: if it cannot carry our listeners, nothing else has been recorded yet.
+    // Its listeners find the trace through `res.req` when that leads to this request: one
+    // property fewer on an object a framework may have re-prototyped
+    if ((response as TracedResponse).req !== request) {
+      ;(response as TracedResponse)[kResponseTrace] = live
+    }
     response.on('finish', onResponseFinish)
     // instrumentation-http ends an adopted span in its own `close` listener, reporting whatever
     // status code the response holds: ours goes first so an abort is marked on the span

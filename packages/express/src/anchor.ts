@@ -1,5 +1,10 @@
 import { context, trace as traceApi, type Context } from '@opentelemetry/api'
-import { reportLostContext, type RequestTrace } from '@tracehop/core'
+import {
+  ADAPTER_STATE_KEY,
+  REQUEST_TRACE_KEY,
+  reportLostContext,
+  type RequestTrace,
+} from '@tracehop/core'
 import { OWNER } from './constants.js'
 import type {
   AppLike,
@@ -29,8 +34,6 @@ const kKind = Symbol.for('tracehop.express.kind')
 const kParam = Symbol.for('tracehop.express.param')
 const kSubRouter = Symbol.for('tracehop.express.sub-router')
 const kAnchoredLength = Symbol.for('tracehop.express.anchored-length')
-/** Per-request state of the Express adapter (shared by every loaded copy). */
-export const kState = Symbol.for('tracehop.express.state')
 
 /** What a layer is, for the bookkeeping at its entry. */
 const enum Kind {
@@ -89,9 +92,29 @@ export class RequestState {
   }
 }
 
+/** The request's trace, with the slot core keeps on it for the adapter driving the request. */
+interface TraceWithState {
+  [ADAPTER_STATE_KEY]?: unknown
+}
+
 interface StatefulRequest {
-  [kState]?: RequestState
+  [REQUEST_TRACE_KEY]?: TraceWithState
   app?: AppLike
+}
+
+/**
+ * The adapter's state of a request, kept on the request's trace rather than on `req`: Express
+ * re-prototypes `req`, and V8 adds a property to such an object in its runtime (about a
+ * microsecond), while the trace object always has the same shape. Shared by every loaded copy.
+ */
+export function stateOf(req: unknown): RequestState | undefined {
+  return (req as StatefulRequest | undefined)?.[REQUEST_TRACE_KEY]?.[ADAPTER_STATE_KEY] as
+    RequestState | undefined
+}
+
+/** Gives a request's trace its adapter state. */
+export function setState(requestTrace: RequestTrace, state: RequestState): void {
+  ;(requestTrace as TraceWithState)[ADAPTER_STATE_KEY] = state
 }
 
 /** The router of an Express 4 (`app._router`) or Express 5 (`app.router`) application. */
@@ -144,7 +167,7 @@ function anchoredParam(callback: ParamCallback): ParamCallback {
     value: unknown,
     name: unknown,
   ): unknown {
-    const state = (req as StatefulRequest | undefined)?.[kState]
+    const state = stateOf(req)
     if (state === undefined || context.active() === state.trace.context)
       return callback.call(this, req, res, next, value, name)
     return context.with(state.trace.context, callback, this, req, res, next, value, name)
@@ -190,7 +213,7 @@ function isRouter(handle: unknown): handle is Owner {
 
 function anchoredRequest(this: AnchoredLayer, req: unknown, res: unknown, next: unknown): unknown {
   const original = this[kOriginalRequest]!
-  const state = (req as StatefulRequest)[kState]
+  const state = stateOf(req)
   // a layer Express skips (an error handler on the request path) needs no context
   if (state === undefined || this.handle.length > 3) return original.call(this, req, res, next)
   const kind = this[kKind]
@@ -250,7 +273,7 @@ function enterSubApp(
   res: unknown,
   next: unknown,
 ): unknown {
-  const ctx = req[kState]!.trace.context
+  const ctx = stateOf(req)!.trace.context
   const known = layer[kSubRouter]
   if (known !== undefined) {
     anchorStack(known)
@@ -322,7 +345,7 @@ function anchoredError(
   next: unknown,
 ): unknown {
   const original = this[kOriginalError]!
-  const state = (req as StatefulRequest)[kState]
+  const state = stateOf(req)
   if (state === undefined || this.handle.length !== 4)
     return original.call(this, error, req, res, next)
   const active = context.active()

@@ -1,7 +1,7 @@
 import { context } from '@opentelemetry/api'
 import { createRequestLifecycle, tryGetRequestTrace } from '@tracehop/core'
 import type { IncomingMessage } from 'node:http'
-import { anchorStack, kState, RequestState, routerOf } from './anchor.js'
+import { anchorStack, RequestState, routerOf, setState, stateOf } from './anchor.js'
 import { OWNER } from './constants.js'
 import type { AppLike, StackOwner } from './layers.js'
 import type {
@@ -12,7 +12,6 @@ import type {
 } from './types.js'
 
 interface ExpressRequest extends IncomingMessage {
-  [kState]?: RequestState
   app?: AppLike
   baseUrl?: string
 }
@@ -33,7 +32,7 @@ export function traceMiddleware(options?: TraceMiddlewareOptions): TraceMiddlewa
   let lastRouter: StackOwner | undefined
   return function tracehopMiddleware(request, response, next) {
     const req = request as ExpressRequest
-    if (req[kState] !== undefined) {
+    if (stateOf(req) !== undefined) {
       // Registered again inside a mounted sub-app: only anchor that app's layers.
       const router = routerOf(req.app)
       if (router !== undefined) anchorStack(router)
@@ -53,7 +52,7 @@ export function traceMiddleware(options?: TraceMiddlewareOptions): TraceMiddlewa
       lastRouter = router
     }
     if (router !== undefined) anchorStack(router)
-    req[kState] = new RequestState(requestTrace, diagnostics, req.baseUrl ?? '')
+    setState(requestTrace, new RequestState(requestTrace, diagnostics, req.baseUrl ?? ''))
     if (context.active() === requestTrace.context) next()
     else context.with(requestTrace.context, next)
   }
@@ -68,7 +67,7 @@ export function traceMiddleware(options?: TraceMiddlewareOptions): TraceMiddlewa
  */
 export function traceErrors(): TraceErrorMiddleware {
   return function tracehopErrors(error: unknown, request, _response, next: NextFunction) {
-    const state = (request as ExpressRequest)[kState]
+    const state = stateOf(request)
     if (state === undefined) {
       tryGetRequestTrace(request)?.recordError(error)
     } else if (state.recordedError !== error) {

@@ -165,6 +165,27 @@ describe('edge inputs to the lifecycle', () => {
     server.end()
   })
 
+  it('ends the span of a response that does not point back to its request, and of one that does', () => {
+    // a framework may hand over a response whose `req` is its own wrapper, or none at all
+    const detached = pair({ method: 'GET', url: '/detached' })
+    Object.assign(detached.res, { req: undefined })
+    const wrapped = pair({ method: 'GET', url: '/wrapped' })
+    Object.assign(wrapped.res, { req: { ...wrapped.req } })
+    const plain = pair({ method: 'GET', url: '/plain' })
+    const engine = lifecycle()
+    for (const { req, res } of [detached, wrapped, plain]) engine.start(req, res)
+    finish(detached.res, 201)
+    finish(wrapped.res, 202)
+    plain.res.emit('close') // closed before it finished: an abort
+    const byPath = new Map(
+      tracing.exporter.getFinishedSpans().map((s) => [s.attributes['url.path'], s] as const),
+    )
+    expect(byPath.get('/detached')?.attributes['http.response.status_code']).toBe(201)
+    expect(byPath.get('/wrapped')?.attributes['http.response.status_code']).toBe(202)
+    expect(byPath.get('/plain')?.attributes['error.type']).toBe('aborted')
+    expect(byPath.size).toBe(3)
+  })
+
   it('an internal failure leaves the request untraced instead of throwing into the app', () => {
     const logged = captureDiag()
     try {
