@@ -17,8 +17,9 @@
 //   --profile ID   BENCH_PROFILE      run the variants matching ID under --cpu-prof (into $TMPDIR/tracehop-bench-profiles)
 //   --strict       BENCH_STRICT=1     a missed target also exits non-zero
 //   --self-test                       run deliberately broken tracers; passes only if all are caught
+//   --help                            this text
 import autocannon from 'autocannon'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import process from 'node:process'
 import { join } from 'node:path'
@@ -26,21 +27,35 @@ import { parseArgs } from 'node:util'
 import { clientContext, startServer } from './lib/child.mjs'
 import { formatTable, median } from './lib/report.mjs'
 
-const { values: flags } = parseArgs({
-  options: {
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
-    rounds: { type: 'string' },
-    connections: { type: 'string' },
-    rate: { type: 'string' },
-    only: { type: 'string' },
-    json: { type: 'string' },
-    markdown: { type: 'string' },
-    profile: { type: 'string' },
-    strict: { type: 'boolean' },
-    'self-test': { type: 'boolean' },
-  },
-})
+let flags
+try {
+  ;({ values: flags } = parseArgs({
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      rounds: { type: 'string' },
+      connections: { type: 'string' },
+      rate: { type: 'string' },
+      only: { type: 'string' },
+      json: { type: 'string' },
+      markdown: { type: 'string' },
+      profile: { type: 'string' },
+      strict: { type: 'boolean' },
+      'self-test': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }))
+} catch (error) {
+  console.error(`${error.message}; see \`node bench/run.mjs --help\``)
+  process.exit(2)
+}
+if (flags.help) {
+  // the usage is the comment at the top of this file
+  const source = readFileSync(new URL(import.meta.url), 'utf8')
+  const usage = source.slice(0, source.indexOf('\nimport ')).replace(/^\/\/ ?/gm, '')
+  console.log(usage.trim())
+  process.exit(0)
+}
 const env = process.env
 const num = (flag, name, fallback) => {
   const value = Number(flags[flag] ?? env[name] ?? fallback)

@@ -154,9 +154,15 @@ export function formatTable(rows, frameworks) {
     const floor = added(find(framework, 'floor', 2, true))
     const ours = added(find(framework, 'tracehop', 2, true))
     if (floor === undefined || ours === undefined) continue
+    // Every AsyncLocalStorage-based tracer pays the floor: above it is what tracing itself costs.
+    const peer = cheapestPeer(framework, 2, true)
+    const versus =
+      peer === undefined
+        ? ''
+        : `, the cheapest peer ${fixed(peer.added - floor)} (${((ours - floor) / (peer.added - floor)).toFixed(2)} of it); the floor alone is ${(floor / peer.added).toFixed(2)} of the peer's added cost`
     targets.push({
       note: true,
-      text: `${frameworks[framework]}: the floor (one context.with per request, so async hooks run for every promise and resource) adds ${fixed(floor)} µs/req; tracehop adds ${fixed(ours - floor)} µs/req above it`,
+      text: `${frameworks[framework]}: the floor (one context.with per request, so async hooks run for every promise and resource) adds ${fixed(floor)} µs/req; above it tracehop adds ${fixed(ours - floor)}${versus}`,
     })
   }
   return { table, targets }

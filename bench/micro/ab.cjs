@@ -113,12 +113,25 @@ function child({ framework, requests, layers, sampled, options, dir }) {
       !path.isAbsolute(request) &&
       !request.startsWith('node:')
     ) {
-      return resolve.call(
-        this,
-        request,
-        { id: BENCH, filename: path.join(BENCH, 'x.js'), paths: Module._nodeModulePaths(BENCH) },
-        ...rest,
-      )
+      // the API must be the one bench/ uses (one global registry); other dependencies
+      // (fastify-plugin) come from the package's own node_modules when bench/ lacks them
+      try {
+        return resolve.call(
+          this,
+          request,
+          { id: BENCH, filename: path.join(BENCH, 'x.js'), paths: Module._nodeModulePaths(BENCH) },
+          ...rest,
+        )
+      } catch {
+        const pkg = path.relative(dir, parent.filename).split(path.sep)[0]
+        const home = path.join(__dirname, '..', '..', 'packages', pkg)
+        return resolve.call(
+          this,
+          request,
+          { id: home, filename: path.join(home, 'x.js'), paths: Module._nodeModulePaths(home) },
+          ...rest,
+        )
+      }
     }
     return resolve.call(this, request, parent, ...rest)
   }
