@@ -108,26 +108,28 @@ function floorContext(req) {
 }
 const kFloor = Symbol('bench.floor')
 
+// `tracehop-nometrics`: tracehop without the duration metric, to show what recording it costs
+const ours = tracer === 'tracehop' || tracer === 'tracehop-nometrics'
+const oursOptions = tracer === 'tracehop-nometrics' ? { metrics: false } : {}
+
 async function listen() {
   if (framework === 'express') {
-    const first =
-      tracer === 'tracehop'
-        ? [tracehop('@tracehop/express', 'traceMiddleware')()]
-        : tracer === 'floor'
-          ? [(req, res, next) => sdk.api.context.with(floorContext(req), next)]
-          : []
+    const first = ours
+      ? [tracehop('@tracehop/express', 'traceMiddleware')(oursOptions)]
+      : tracer === 'floor'
+        ? [(req, res, next) => sdk.api.context.with(floorContext(req), next)]
+        : []
     const app = require('./apps/express.cjs').createApp({ probe, layers, first })
     const server = http.createServer(app)
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
     return server
   }
   if (framework === 'fastify') {
-    const first =
-      tracer === 'tracehop'
-        ? [[tracehop('@tracehop/fastify', 'tracingPlugin'), {}]]
-        : tracer === 'floor'
-          ? [[floorPlugin, {}]]
-          : []
+    const first = ours
+      ? [[tracehop('@tracehop/fastify', 'tracingPlugin'), oursOptions]]
+      : tracer === 'floor'
+        ? [[floorPlugin, {}]]
+        : []
     const app = await require('./apps/fastify.cjs').createApp({ probe, layers, first })
     await app.listen({ port: 0, host: '127.0.0.1' })
     return app.server
@@ -138,11 +140,11 @@ async function listen() {
     if (tracer === 'floor') {
       const inner = createHandler({ probe })
       handler = (req, res) => sdk.api.context.with(floorContext(req), inner, undefined, req, res)
-    } else if (tracer === 'tracehop') {
+    } else if (ours) {
       const traceHandler = tracehop('@tracehop/core', 'traceHandler')
       const tryGetRequestTrace = tracehop('@tracehop/core', 'tryGetRequestTrace')
       const onRoute = (req, route) => tryGetRequestTrace(req)?.setRoute(route)
-      handler = traceHandler(createHandler({ probe, onRoute }), {})
+      handler = traceHandler(createHandler({ probe, onRoute }), oursOptions)
     } else if (['noop', 'orphan', 'double', 'leak'].includes(tracer)) {
       handler = brokenHandler(createHandler({ probe }))
     } else {
