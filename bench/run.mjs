@@ -15,6 +15,9 @@
 //   --json FILE    BENCH_JSON         also write every run and the medians as JSON
 //   --markdown FILE BENCH_MARKDOWN    also write the results section for docs/benchmarks.md
 //   --profile ID   BENCH_PROFILE      run the variants matching ID under --cpu-prof (into $TMPDIR/tracehop-bench-profiles)
+//   --perf ID      BENCH_PERF         record the measured window of the variants matching ID with
+//                                     `perf record -g` (kernel included) and print where the CPU
+//                                     went, in µs per request (files in $TMPDIR/tracehop-bench-profiles)
 //   --strict       BENCH_STRICT=1     a missed target also exits non-zero
 //   --self-test                       run deliberately broken tracers; passes only if all are caught
 //   --help                            this text
@@ -25,6 +28,7 @@ import process from 'node:process'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { clientContext, startServer } from './lib/child.mjs'
+import { analyze, formatPerf, recordPerf } from './lib/perf.mjs'
 import { formatTable, median } from './lib/report.mjs'
 
 let flags
@@ -40,6 +44,7 @@ try {
       json: { type: 'string' },
       markdown: { type: 'string' },
       profile: { type: 'string' },
+      perf: { type: 'string' },
       strict: { type: 'boolean' },
       'self-test': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -74,6 +79,7 @@ const settings = {
 }
 const only = (flags.only ?? env.BENCH_ONLY ?? '').split(',').filter(Boolean)
 const profile = flags.profile ?? env.BENCH_PROFILE
+const perf = flags.perf ?? env.BENCH_PERF
 const strict = flags.strict === true || env.BENCH_STRICT === '1'
 const jsonOut = flags.json ?? env.BENCH_JSON
 const markdownOut = flags.markdown ?? env.BENCH_MARKDOWN
@@ -140,6 +146,17 @@ async function runOnce(v) {
     mkdirSync(PROFILE_DIR, { recursive: true })
     execArgv.push('--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', PROFILE_DIR)
   }
+  const perfThis = perf !== undefined && v.id.includes(perf)
+  // perf names JIT-compiled JavaScript frames from the map file this flag writes
+  if (perfThis) {
+    mkdirSync(PROFILE_DIR, { recursive: true })
+    // the flag also turns on V8's log: keep it out of the working directory
+    execArgv.push(
+      '--perf-basic-prof',
+      '--no-logfile-per-isolate',
+      `--logfile=${PROFILE_DIR}v8-%p.log`,
+    )
+  }
   const server = await startServer(
     {
       framework: v.framework,
@@ -161,8 +178,17 @@ async function runOnce(v) {
       })
     await load(settings.warmup)
     await server.ask('start')
+    const recording = perfThis
+      ? recordPerf(server.pid, `${PROFILE_DIR}${v.id.replaceAll('/', '_')}-${server.pid}`)
+      : undefined
     const ac = await load(settings.duration)
+    const perfStacks = await recording?.stop()
     const r = await server.ask('stop')
+    if (perfStacks !== undefined) {
+      console.log(
+        `perf of ${v.id} (${recording.file}):\n${formatPerf(analyze(perfStacks), { perRequest: r.cpuMicros / r.requests })}\n`,
+      )
+    }
     const run = {
       rps: r.requests / r.seconds,
       cpu: r.cpuMicros / r.requests,
