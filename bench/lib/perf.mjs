@@ -7,9 +7,12 @@ import { dirname } from 'node:path'
 // included: the V8 profiler (`--profile`) charges kernel time to whatever JS frame was on top
 // (mostly `writev`), perf sees the kernel's own frames.
 
+/** tracehop's own frames: its packages, built or from source. */
+const DEFAULT_OURS = /\/packages\/(core|express|fastify|node)\//
+
 /** Areas a frame can belong to, first match wins; a sample counts once per area it touches. */
 const AREAS = [
-  ['tracehop', /\/packages\/(core|express|fastify|node)\//],
+  ['tracehop', DEFAULT_OURS],
   ['@fastify/otel', /@fastify\+otel/],
   ['instrumentation', /@opentelemetry\+instrumentation/],
   ['sdk-trace', /@opentelemetry\+sdk-trace/],
@@ -25,8 +28,6 @@ const AREAS = [
 /** Frames of the framework or the app: time below them is the app's, not the tracer's. */
 const THEIRS =
   /node_modules\/\.pnpm\/(router|express|fastify|find-my-way|avvio|light-my-request)@|\/bench\/apps\/|\/bench\/lib\/common/
-
-const DEFAULT_OURS = /\/packages\/(core|express|fastify|node)\//
 
 /** Turns `perf script` text into stacks of frame names, innermost first. */
 export function parsePerfScript(text) {
