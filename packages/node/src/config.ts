@@ -9,7 +9,7 @@ import {
   type Sampler,
   type SpanExporter,
   TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base'
+} from '@opentelemetry/sdk-trace'
 import type { BatchOptions, OtlpProtocol, PropagatorName, TracingOptions } from './types.js'
 
 const PKG = '@tracehop/node'

@@ -4,7 +4,7 @@ import {
   type ReadableSpan,
   type SpanExporter,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
+} from '@opentelemetry/sdk-trace'
 import type { BatchOptions, ExportStats } from './types.js'
 import { type Warnings } from './warnings.js'
 

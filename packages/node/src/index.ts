@@ -9,6 +9,7 @@ export {
 export type {
   BatchOptions,
   ExportStats,
+  InstrumentationLike,
   MetricsOptions,
   OtlpProtocol,
   OutboundOptions,

@@ -14,38 +14,37 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { Metadata } from '@grpc/grpc-js'
-import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc'
-import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http'
-import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus'
-import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc'
-import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
-import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation'
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
-import { PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics'
-import { NodeSDK } from '@opentelemetry/sdk-node'
 import {
-  BasicTracerProvider,
+  MeterProvider as SdkMeterProvider,
+  PeriodicExportingMetricReader,
+  type MetricReader,
+} from '@opentelemetry/sdk-metrics'
+import {
   NoopSpanProcessor,
   SimpleSpanProcessor,
+  TracerProvider as SdkTracerProvider,
   type ReadableSpan,
   type Span,
-  type SpanExporter,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
+} from '@opentelemetry/sdk-trace'
 import { createPropagator } from '@tracehop/core'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { format } from 'node:util'
 import { resolveConfig, type ResolvedConfig } from './config.js'
 import { ExportQueueSpanProcessor } from './export-queue.js'
+import { otlpMetricExporter, otlpTraceExporter, prometheusReader } from './exporters.js'
 import { traceFetch } from './outbound-fetch.js'
+import { loadOptionalPeers, sdkLineProblem } from './peers.js'
 import { buildResource } from './resource.js'
 import { flushOnSignals } from './signals.js'
-import type { ExportStats, TracingHandle, TracingOptions } from './types.js'
+import type {
+  ExportStats,
+  InstrumentationLike,
+  TracingHandle,
+  TracingOptions,
+} from './types.js'
 import { VERSION } from './version.js'
 import { Warnings } from './warnings.js'
 import { WaterfallSpanExporter } from './waterfall.js'
@@ -111,45 +110,9 @@ function noopHandle(serviceName: string): TracingHandle {
   }
 }
 
-/** gRPC carries headers as metadata; the exporter merges OTEL_EXPORTER_OTLP_HEADERS under it. */
-function grpcMetadata(config: ResolvedConfig): { metadata?: Metadata } {
-  if (config.headers === undefined) return {}
-  const metadata = new Metadata()
-  for (const [key, value] of Object.entries(config.headers)) metadata.set(key, value)
-  return { metadata }
-}
-
-function otlpTraceExporter(config: ResolvedConfig): SpanExporter {
-  const url = config.tracesUrl === undefined ? {} : { url: config.tracesUrl }
-  if (config.protocol === 'grpc') return new GrpcTraceExporter({ ...url, ...grpcMetadata(config) })
-  const options = {
-    ...url,
-    ...(config.headers === undefined ? {} : { headers: { ...config.headers } }),
-  }
-  return config.protocol === 'http/json'
-    ? new JsonTraceExporter(options)
-    : new ProtoTraceExporter(options)
-}
-
 function otlpMetricReader(config: ResolvedConfig): MetricReader {
-  const url =
-    config.endpoint === undefined
-      ? undefined
-      : config.protocol === 'grpc'
-        ? config.endpoint
-        : `${config.endpoint.replace(/\/+$/, '')}/v1/metrics`
-  const options = {
-    ...(url === undefined ? {} : { url }),
-    ...(config.headers === undefined ? {} : { headers: { ...config.headers } }),
-  }
-  const exporter =
-    config.protocol === 'grpc'
-      ? new GrpcMetricExporter({ ...(url === undefined ? {} : { url }), ...grpcMetadata(config) })
-      : config.protocol === 'http/json'
-        ? new JsonMetricExporter(options)
-        : new ProtoMetricExporter(options)
   return new PeriodicExportingMetricReader({
-    exporter,
+    exporter: otlpMetricExporter(config),
     exportIntervalMillis: config.metricsIntervalMillis,
     exportTimeoutMillis: Math.min(30_000, config.metricsIntervalMillis),
   })
@@ -169,6 +132,35 @@ function buildPropagator(config: ResolvedConfig): TextMapPropagator {
   if (!Array.isArray(config.propagators)) return config.propagators as TextMapPropagator
   // The SDK's id generator is random, so locally started traces may claim the Level 2 random flag.
   return createPropagator(config.propagators as string[], { randomTraceIds: true })
+}
+
+/** instrumentation-http for outgoing `http.request` (an optional peer), incoming requests left alone. */
+function httpInstrumentation(): InstrumentationLike {
+  const [{ HttpInstrumentation }] = loadOptionalPeers<
+    [{ HttpInstrumentation: new (config: Record<string, unknown>) => InstrumentationLike }, unknown]
+  >(
+    ['@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation'],
+    'Tracing outgoing http.request on this Node version (outbound.http)',
+  )
+  return new HttpInstrumentation({ disableIncomingRequestInstrumentation: true })
+}
+
+/** Points the instrumentations at our providers and enables them; returns the undo. */
+function enableInstrumentations(
+  instrumentations: readonly InstrumentationLike[],
+  tracerProvider: TracerProvider,
+  meterProvider: MeterProvider | undefined,
+): () => void {
+  for (const instrumentation of instrumentations) {
+    instrumentation.setTracerProvider(tracerProvider)
+    if (meterProvider) instrumentation.setMeterProvider?.(meterProvider)
+    // One constructed with `enabled: true` (the default) enabled itself already; enabling it
+    // again would patch twice.
+    if (instrumentation.getConfig?.().enabled !== true) instrumentation.enable()
+  }
+  return () => {
+    for (const instrumentation of instrumentations) instrumentation.disable()
+  }
 }
 
 /**
@@ -194,6 +186,11 @@ export function startTracing(options: TracingOptions = {}): TracingHandle {
     return running
   }
   if (config.disabled) return noopHandle(config.serviceName ?? 'unknown_service')
+  const lineProblem = sdkLineProblem()
+  if (lineProblem !== undefined) {
+    warnings.once(lineProblem)
+    return noopHandle(config.serviceName ?? 'unknown_service')
+  }
   const teardown: Teardown = { hooks: [], sdk: undefined, globals: [] }
   try {
     running = setup(config, options, warnings, teardown)
@@ -217,7 +214,7 @@ export function startTracing(options: TracingOptions = {}): TracingHandle {
 /** What to undo: listeners and patches, then the SDK, then the globals it registered. */
 interface Teardown {
   hooks: (() => void)[]
-  sdk: (() => Promise<void>) | undefined
+  sdk: (() => Promise<unknown>) | undefined
   globals: (() => void)[]
 }
 
@@ -257,7 +254,7 @@ function setup(
   }
   if (config.exporters.includes('console')) {
     waterfall = new WaterfallSpanExporter(options.waterfall)
-    processors.push(new SimpleSpanProcessor(waterfall))
+    processors.push(new SimpleSpanProcessor({ exporter: waterfall }))
     if (exporterKind === 'none') exporterKind = 'console'
   }
   processors.push(...(options.spanProcessors ?? []))
@@ -268,47 +265,47 @@ function setup(
   if (config.metricsOtlp) metricReaders.push(otlpMetricReader(config))
   if (config.prometheus) {
     metricReaders.push(
-      new PrometheusExporter({ ...config.prometheus }, (error) => {
-        if (error) warn(`the Prometheus endpoint could not start (${errorMessage(error)})`)
-      }),
+      prometheusReader(config.prometheus, (error) =>
+        warn(`the Prometheus endpoint could not start (${errorMessage(error)})`),
+      ),
     )
   }
 
-  const proxy = trace.getTracerProvider()
-  const before = proxy instanceof ProxyTracerProvider ? proxy.getDelegate() : proxy
-  const sdk = new NodeSDK({
+  // The SDK, composed from its packages and registered globally. Each global refuses a second
+  // registration; that is reported as an error rather than tracing into someone else's setup.
+  const tracerProvider = new SdkTracerProvider({
     resource,
-    autoDetectResources: false,
     sampler: config.sampler,
     spanProcessors: processors,
-    textMapPropagator: buildPropagator(config),
-    contextManager: new AsyncLocalStorageContextManager(),
-    metricReaders,
-    logRecordProcessors: [],
-    instrumentations: [],
   })
-  teardown.sdk = () => sdk.shutdown()
-  sdk.start()
-  const current = trace.getTracerProvider()
-  const tracerProvider = current instanceof ProxyTracerProvider ? current.getDelegate() : current
-  if (tracerProvider === before) {
+  teardown.sdk = () => tracerProvider.shutdown()
+  if (!trace.setGlobalTracerProvider(tracerProvider)) {
     throw new Error('another OpenTelemetry tracer provider is already registered globally')
   }
-  teardown.globals.push(
-    () => trace.disable(),
-    () => context.disable(),
-    () => propagation.disable(),
-  )
-  const meterProvider: MeterProvider | undefined =
-    metricReaders.length > 0 ? metrics.getMeterProvider() : undefined
-  if (meterProvider) teardown.globals.push(() => metrics.disable())
+  teardown.globals.push(() => trace.disable())
+  const contextManager = new AsyncLocalStorageContextManager().enable()
+  if (!context.setGlobalContextManager(contextManager)) {
+    contextManager.disable()
+    throw new Error('another OpenTelemetry context manager is already registered globally')
+  }
+  teardown.globals.push(() => context.disable())
+  propagation.setGlobalPropagator(buildPropagator(config))
+  teardown.globals.push(() => propagation.disable())
+  let meterProvider: SdkMeterProvider | undefined
+  if (metricReaders.length > 0) {
+    meterProvider = new SdkMeterProvider({ resource, readers: metricReaders })
+    const provider = meterProvider
+    teardown.sdk = () => Promise.all([tracerProvider.shutdown(), provider.shutdown()])
+    metrics.setGlobalMeterProvider(meterProvider)
+    teardown.globals.push(() => metrics.disable())
+  }
 
   // Other services hosted in this process, and the tracer for outgoing calls by service.
   // By resource object: spans hold their provider's resource, and reading its attributes before
   // the async ones (host id) settle makes the SDK complain.
   const tracers = new WeakMap<Resource, Tracer>()
   const mainTracer = tracerProvider.getTracer(SCOPE, VERSION)
-  const services = new Map<string, BasicTracerProvider>()
+  const services = new Map<string, SdkTracerProvider>()
   const forService = (name: string, attributes?: Attributes): TracerProvider => {
     if (name === serviceName && attributes === undefined) return tracerProvider
     const existing = services.get(name)
@@ -316,7 +313,7 @@ function setup(
     const serviceResource = resource.merge(
       resourceFromAttributes({ ...attributes, 'service.name': name }),
     )
-    const provider = new BasicTracerProvider({
+    const provider = new SdkTracerProvider({
       resource: serviceResource,
       sampler: config.sampler,
       spanProcessors: processors.map((p) => new SharedProcessor(p)),
@@ -330,15 +327,13 @@ function setup(
     return (owner !== undefined && tracers.get(owner)) || mainTracer
   }
 
-  // Outgoing calls.
+  // Outgoing calls, and the user's instrumentations.
   if (config.outboundFetch) teardown.hooks.push(traceFetch(tracerFor))
-  const instrumentations: Instrumentation[] = []
-  if (config.outboundHttp) {
-    instrumentations.push(new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }))
-  }
+  const instrumentations: InstrumentationLike[] = []
+  if (config.outboundHttp) instrumentations.push(httpInstrumentation())
   instrumentations.push(...(options.instrumentations ?? []))
   if (instrumentations.length > 0) {
-    teardown.hooks.push(registerInstrumentations({ instrumentations, tracerProvider }))
+    teardown.hooks.push(enableInstrumentations(instrumentations, tracerProvider, meterProvider))
     if (config.outboundHttp) {
       // The http instrumentation patches through a require hook; requiring the modules once
       // here applies it to the shared module objects, which ESM imports of node:http also see.
@@ -400,7 +395,11 @@ function setup(
       // the resource's async attributes.
       const done = await settleWithin(
         flushAll().then(() =>
-          Promise.all([sdk.shutdown(), ...[...services.values()].map((p) => p.shutdown())]),
+          Promise.all([
+            tracerProvider.shutdown(),
+            meterProvider?.shutdown(),
+            ...[...services.values()].map((p) => p.shutdown()),
+          ]),
         ),
         config.shutdownTimeoutMillis,
       )

@@ -4,8 +4,7 @@ import type {
   TextMapPropagator,
   TracerProvider,
 } from '@opentelemetry/api'
-import type { Instrumentation } from '@opentelemetry/instrumentation'
-import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace'
 import type { WaterfallExporterOptions } from './waterfall.js'
 
 /** Where spans go: OTLP to a collector, the console waterfall, nowhere, or your own exporter. */
@@ -99,11 +98,24 @@ export interface TracingOptions {
   /** Turn everything off (no-op handle). Default `OTEL_SDK_DISABLED`. */
   disabled?: boolean
   /** More instrumentations to register. */
-  instrumentations?: Instrumentation[]
+  instrumentations?: InstrumentationLike[]
   /** More span processors, after the exporting one. */
   spanProcessors?: SpanProcessor[]
   /** Receives warnings (setup problems, export failures at most once a minute). Default `console.warn`. */
   onWarning?: (message: string) => void
+}
+
+/**
+ * What `startTracing` needs of an instrumentation: the shape of `@opentelemetry/instrumentation`'s
+ * `Instrumentation`, so any OpenTelemetry instrumentation fits without that package as a dependency.
+ */
+export interface InstrumentationLike {
+  readonly instrumentationName: string
+  enable(): void
+  disable(): void
+  setTracerProvider(tracerProvider: TracerProvider): void
+  setMeterProvider?(meterProvider: MeterProvider): void
+  getConfig?(): { enabled?: boolean }
 }
 
 /** Counters of the span export pipeline. */

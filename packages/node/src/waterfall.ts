@@ -1,6 +1,6 @@
 import { type HrTime, SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core'
-import { type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base'
+import { type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace'
 
 /** Options of {@link renderWaterfall} and {@link WaterfallSpanExporter}. */
 export interface WaterfallOptions {
