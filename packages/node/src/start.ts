@@ -4,7 +4,6 @@ import {
   DiagLogLevel,
   metrics,
   propagation,
-  ProxyTracerProvider,
   trace,
   type Attributes,
   type Context,
