@@ -1,10 +1,6 @@
 import { context, TraceFlags } from '@opentelemetry/api'
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core'
-import {
-  type ReadableSpan,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace'
+import { type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace'
 import type { BatchOptions, ExportStats } from './types.js'
 import { type Warnings } from './warnings.js'
 

@@ -7,7 +7,8 @@ import { createRequire } from 'node:module'
 
 // CommonJS (our own build, and apps bundled to CommonJS) has a require of its own; an ES module
 // makes one from its URL.
-const load: NodeJS.Require = typeof require === 'function' ? require : createRequire(import.meta.url)
+const load: NodeJS.Require =
+  typeof require === 'function' ? require : createRequire(import.meta.url)
 
 /** The SDK line the installed `@opentelemetry/core` belongs to: 2 or 3 (or later). */
 export function sdkMajor(): number {
@@ -53,9 +54,7 @@ function rangeFor(name: string, major: number): string {
 function isMissing(error: unknown, name: string): boolean {
   const code = (error as { code?: unknown } | null)?.code
   return (
-    code === 'MODULE_NOT_FOUND' &&
-    error instanceof Error &&
-    error.message.includes(`'${name}'`)
+    code === 'MODULE_NOT_FOUND' && error instanceof Error && error.message.includes(`'${name}'`)
   )
 }
 

@@ -38,12 +38,7 @@ import { traceFetch } from './outbound-fetch.js'
 import { loadOptionalPeers, sdkLineProblem } from './peers.js'
 import { buildResource } from './resource.js'
 import { flushOnSignals } from './signals.js'
-import type {
-  ExportStats,
-  InstrumentationLike,
-  TracingHandle,
-  TracingOptions,
-} from './types.js'
+import type { ExportStats, InstrumentationLike, TracingHandle, TracingOptions } from './types.js'
 import { VERSION } from './version.js'
 import { Warnings } from './warnings.js'
 import { WaterfallSpanExporter } from './waterfall.js'
