@@ -9,7 +9,10 @@ const {
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } = require('@opentelemetry/core')
-const { BasicTracerProvider, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base')
+const {
+  TracerProvider: BasicTracerProvider,
+  SimpleSpanProcessor,
+} = require('@opentelemetry/sdk-trace')
 
 const printer = {
   export(spans, done) {
@@ -32,7 +35,9 @@ const printer = {
 
 /** Installs the global context manager and propagators; returns a provider that prints its spans. */
 function startPrintedTracing() {
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(printer)] })
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor({ exporter: printer })],
+  })
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
   propagation.setGlobalPropagator(
     new CompositePropagator({

@@ -8,12 +8,12 @@ import {
   W3CTraceContextPropagator,
 } from '@opentelemetry/core'
 import {
-  BasicTracerProvider,
+  TracerProvider as BasicTracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
   type ReadableSpan,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
+} from '@opentelemetry/sdk-trace'
 import http, { type RequestListener, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
@@ -37,7 +37,7 @@ export function startTestTracing(
 ): TestTracing {
   const exporter = new InMemorySpanExporter()
   const provider = new BasicTracerProvider({
-    spanProcessors: [new SimpleSpanProcessor(exporter), ...(options.spanProcessors ?? [])],
+    spanProcessors: [new SimpleSpanProcessor({ exporter }), ...(options.spanProcessors ?? [])],
   })
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
   if (options.w3cPropagators === true) {

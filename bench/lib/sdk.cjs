@@ -12,7 +12,10 @@ const {
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } = require('@opentelemetry/core')
-const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base')
+const {
+  TracerProvider: BasicTracerProvider,
+  BatchSpanProcessor,
+} = require('@opentelemetry/sdk-trace')
 const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics')
 
 const DURATION_METRICS = new Set(['http.server.request.duration', 'http.server.duration'])
@@ -155,7 +158,7 @@ function setupTracing(expected) {
 
   const exporter = new CountingSpanExporter(expected)
   const counter = new CountingSpanProcessor()
-  const batch = new BatchSpanProcessor(exporter)
+  const batch = new BatchSpanProcessor({ exporter })
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [counter, batch] })
   api.trace.setGlobalTracerProvider(tracerProvider)
 

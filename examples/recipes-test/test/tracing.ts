@@ -4,11 +4,11 @@
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import {
-  BasicTracerProvider,
+  TracerProvider as BasicTracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
   type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base'
+} from '@opentelemetry/sdk-trace'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -20,7 +20,9 @@ export function useTracing(): {
   spans: () => ReadableSpan[]
 } {
   const exporter = new InMemorySpanExporter()
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  })
   const contextManager = new AsyncLocalStorageContextManager()
   beforeAll(() => {
     context.setGlobalContextManager(contextManager.enable())

@@ -270,6 +270,9 @@ class LiveRequestTrace implements RequestTrace {
   setRoute(route: string | undefined): void {
     if (this.ended || route === this.route || (route !== undefined && typeof route !== 'string'))
       return
+    // a route set once the response finished is late, even before our `finish` listener ran:
+    // Node 24 calls a `res.end(callback)` callback before the `finish` listeners
+    if (this.response.writableFinished) return
     this.route = route
     // instrumentation-http names its span and labels its metric from this field when it ends
     if (this.rpc !== undefined) this.rpc.route = route

@@ -4,7 +4,7 @@ import {
   type InMemorySpanExporter,
   type ReadableSpan,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
+} from '@opentelemetry/sdk-trace'
 import {
   listen,
   newTraceparent,

@@ -1,4 +1,4 @@
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import type { ReadableSpan } from '@opentelemetry/sdk-trace'
 import { traceErrors, traceMiddleware } from '@tracehop/express'
 import type { Request, Response } from 'express'
 import {

@@ -3,11 +3,11 @@ import { resetLostContextReports } from '@tracehop/core'
 // an in-memory exporter, the AsyncLocalStorage context manager, and small request helpers.
 import { diag, DiagLogLevel, trace, type DiagLogger } from '@opentelemetry/api'
 import {
-  type BasicTracerProvider,
+  type TracerProvider as BasicTracerProvider,
   type InMemorySpanExporter,
   type ReadableSpan,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
+} from '@opentelemetry/sdk-trace'
 import { newTraceparent, startTestTracing, waitForSpans } from '../../../test-utils/tracing.js'
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify'
 import fastify4 from 'fastify4'

@@ -19,10 +19,10 @@ export function sdkMajor(): number {
 
 /** The install line of the SDK 2 packages for Node 20 (the README gives the same). */
 export const NODE20_INSTALL =
-  'npm install @opentelemetry/api@~1.9.0 @opentelemetry/core@^2.12.0 ' +
-  '@opentelemetry/sdk-trace@^2.12.0 @opentelemetry/resources@^2.12.0 ' +
-  '@opentelemetry/sdk-metrics@^2.12.0 @opentelemetry/context-async-hooks@^2.12.0 ' +
-  '@opentelemetry/exporter-trace-otlp-proto@^0.223.0 @opentelemetry/instrumentation-http@^0.223.0'
+  'npm install @opentelemetry/api@~1.9.0 @opentelemetry/core@2.12.0 ' +
+  '@opentelemetry/sdk-trace@2.12.0 @opentelemetry/resources@2.12.0 ' +
+  '@opentelemetry/sdk-metrics@2.12.0 @opentelemetry/context-async-hooks@2.12.0 ' +
+  '@opentelemetry/exporter-trace-otlp-proto@0.223.0 @opentelemetry/instrumentation-http@0.223.0'
 
 function atLeast(version: string, major: number, minor: number): boolean {
   const [a = 0, b = 0] = version.split('.').map(Number)

@@ -234,7 +234,7 @@ interface PendingTrace {
  * `NODE_ENV` is not `production`.
  *
  * @example
- * new SimpleSpanProcessor(new WaterfallSpanExporter({ colors: false }))
+ * new SimpleSpanProcessor({ exporter: new WaterfallSpanExporter({ colors: false }) })
  */
 export class WaterfallSpanExporter implements SpanExporter {
   private readonly pending = new Map<string, PendingTrace>()

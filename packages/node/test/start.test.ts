@@ -1,6 +1,6 @@
 import { context, diag, propagation, trace } from '@opentelemetry/api'
 import { type Instrumentation } from '@opentelemetry/instrumentation'
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base'
+import { TracerProvider as BasicTracerProvider } from '@opentelemetry/sdk-trace'
 import { startTracing, type TracingHandle, type TracingOptions } from '../src/index.js'
 
 // In-process behaviour of startTracing that needs neither an OTLP exporter nor fetch tracing

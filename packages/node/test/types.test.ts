@@ -1,5 +1,5 @@
 import { type TracerProvider } from '@opentelemetry/api'
-import type { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import type { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace'
 import { expectTypeOf } from 'expect-type'
 import {
   renderWaterfall,

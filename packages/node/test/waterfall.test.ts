@@ -6,7 +6,7 @@ import {
   type HrTime,
 } from '@opentelemetry/api'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { type ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import { type ReadableSpan } from '@opentelemetry/sdk-trace'
 import { PassThrough } from 'node:stream'
 import { renderWaterfall, WaterfallSpanExporter } from '../src/waterfall.js'
 

@@ -1,6 +1,6 @@
 import { context, propagation, trace, type TextMapPropagator } from '@opentelemetry/api'
 import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core'
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import type { ReadableSpan } from '@opentelemetry/sdk-trace'
 import type { IncomingMessage } from 'node:http'
 import {
   ATTR_TRACEHOP_REMOTE_PARENT_POLICY,

@@ -7,13 +7,13 @@ import {
   type HistogramMetricData,
 } from '@opentelemetry/sdk-metrics'
 import {
-  BasicTracerProvider,
+  TracerProvider as BasicTracerProvider,
   InMemorySpanExporter,
   SamplingDecision,
   SimpleSpanProcessor,
   type ReadableSpan,
   type Sampler,
-} from '@opentelemetry/sdk-trace-base'
+} from '@opentelemetry/sdk-trace'
 import {
   createRequestLifecycle,
   getRequestTrace,
@@ -156,7 +156,7 @@ describe('the route of a request', () => {
       const exporter = new InMemorySpanExporter()
       const provider = new BasicTracerProvider({
         sampler,
-        spanProcessors: [new SimpleSpanProcessor(exporter)],
+        spanProcessors: [new SimpleSpanProcessor({ exporter })],
       })
       const inRequestHook: unknown[] = []
       const app = await startWithRoute('/files/:name', {

@@ -1,5 +1,5 @@
 import { SpanStatusCode } from '@opentelemetry/api'
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import type { ReadableSpan } from '@opentelemetry/sdk-trace'
 import type http from 'node:http'
 import { getRequestTrace, traceHandler, type TraceOptions } from '../../src/index.js'
 import { captureDiag } from '../support/diag.js'

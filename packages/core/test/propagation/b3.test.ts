@@ -12,10 +12,10 @@ import {
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { suppressTracing } from '@opentelemetry/core'
 import {
-  BasicTracerProvider,
+  TracerProvider as BasicTracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
+} from '@opentelemetry/sdk-trace'
 import { B3Propagator } from '../../src/index.js'
 import { OUTGOING_CALLS, startHarness } from './harness.js'
 
@@ -203,7 +203,7 @@ describe('B3Propagator', () => {
   describe('end to end', () => {
     const exporter = new InMemorySpanExporter()
     const provider = new BasicTracerProvider({
-      spanProcessors: [new SimpleSpanProcessor(exporter)],
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
     })
     let singleHarness: Awaited<ReturnType<typeof startHarness>>
     let multiHarness: Awaited<ReturnType<typeof startHarness>>

@@ -4,10 +4,10 @@
 import { context, propagation, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import {
-  BasicTracerProvider,
+  TracerProvider as BasicTracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
+} from '@opentelemetry/sdk-trace'
 import { TraceContextPropagator } from '../../src/index.js'
 import {
   OUTGOING_CALLS,
@@ -34,7 +34,9 @@ interface Expectation {
 }
 
 const exporter = new InMemorySpanExporter()
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+const provider = new BasicTracerProvider({
+  spanProcessors: [new SimpleSpanProcessor({ exporter })],
+})
 let harness: Awaited<ReturnType<typeof startHarness>>
 let plainHarness: Awaited<ReturnType<typeof startHarness>>
 

@@ -11,10 +11,10 @@ import {
 } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import {
-  BasicTracerProvider,
+  TracerProvider as BasicTracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
+} from '@opentelemetry/sdk-trace'
 import {
   B3Propagator,
   CompositePropagator,
@@ -186,7 +186,9 @@ describe('CompositePropagator', () => {
 
 describe('defaultPropagator end to end', () => {
   const exporter = new InMemorySpanExporter()
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  })
   let w3c: Awaited<ReturnType<typeof startHarness>>
   let mixed: Awaited<ReturnType<typeof startHarness>>
 

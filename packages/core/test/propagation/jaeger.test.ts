@@ -12,10 +12,10 @@ import {
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { suppressTracing } from '@opentelemetry/core'
 import {
-  BasicTracerProvider,
+  TracerProvider as BasicTracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
+} from '@opentelemetry/sdk-trace'
 import { JaegerPropagator } from '../../src/index.js'
 import { OUTGOING_CALLS, startHarness } from './harness.js'
 
@@ -190,7 +190,7 @@ describe('JaegerPropagator', () => {
   describe('end to end', () => {
     const exporter = new InMemorySpanExporter()
     const provider = new BasicTracerProvider({
-      spanProcessors: [new SimpleSpanProcessor(exporter)],
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
     })
     let harness: Awaited<ReturnType<typeof startHarness>>
 

@@ -10,7 +10,7 @@ import {
   type Context,
   type TextMapPropagator,
 } from '@opentelemetry/api'
-import { BasicTracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import { TracerProvider as BasicTracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace'
 import fc from 'fast-check'
 import {
   B3Propagator,

@@ -12,7 +12,7 @@ import {
   type TextMapGetter,
 } from '@opentelemetry/api'
 import { suppressTracing } from '@opentelemetry/core'
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base'
+import { TracerProvider as BasicTracerProvider } from '@opentelemetry/sdk-trace'
 import { parseTraceparent, TraceContextPropagator, W3CTraceState } from '../../src/index.js'
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'

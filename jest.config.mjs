@@ -1,8 +1,13 @@
-import type { Config } from 'jest'
+// Plain ESM rather than jest.config.ts: Node 24 strips types natively and loads a .ts config as
+// an ES module, where the __dirname a CommonJS-compiled config relies on does not exist.
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('.', import.meta.url))
 
 const packages = ['core', 'express', 'fastify', 'node']
 
-const swc: [string, Record<string, unknown>] = [
+/** @type {[string, Record<string, unknown>]} */
+const swc = [
   '@swc/jest',
   {
     jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
@@ -11,18 +16,20 @@ const swc: [string, Record<string, unknown>] = [
   },
 ]
 
-const moduleNameMapper: Record<string, string> = {
+/** @type {Record<string, string>} */
+const moduleNameMapper = {
   '^(\\.{1,2}/.*)\\.js$': '$1',
 }
 for (const name of packages) {
   moduleNameMapper[`^@tracehop/${name}$`] = `<rootDir>/packages/${name}/src/index.ts`
 }
 
-const config: Config = {
+/** @type {import('jest').Config} */
+const config = {
   projects: [
     ...packages.map((name) => ({
       displayName: name,
-      rootDir: __dirname,
+      rootDir: root,
       testEnvironment: 'node',
       testMatch: [`<rootDir>/packages/${name}/test/**/*.test.ts`],
       transform: { '^.+\\.(t|j)sx?$': swc },
@@ -31,7 +38,7 @@ const config: Config = {
     {
       // docs/recipes, run as a user would run them (see examples/recipes-test)
       displayName: 'recipes',
-      rootDir: __dirname,
+      rootDir: root,
       testEnvironment: 'node',
       testMatch: ['<rootDir>/examples/recipes-test/test/**/*.test.ts'],
       transform: { '^.+\\.(t|j)sx?$': '<rootDir>/examples/recipes-test/transform.cjs' },
