@@ -90,6 +90,18 @@ function rewrite(lineNumber) {
 
 const pnpm = (args) =>
   execFileSync('npx', ['-y', 'pnpm@10', ...args], { cwd: root, stdio: 'inherit' })
+/** `git checkout` restores these files: refuse to run over uncommitted edits to them. */
+function requireCommitted() {
+  try {
+    execFileSync('git', ['diff', '--quiet', '--', 'pnpm-lock.yaml', ...workspaceManifests()], {
+      cwd: root,
+    })
+  } catch {
+    console.error('commit or stash your changes to package.json files and pnpm-lock.yaml first')
+    process.exit(1)
+  }
+}
+
 const command = process.argv[2]
 if (command === '3') {
   rewrite(3)
@@ -102,6 +114,7 @@ if (command === '3') {
   execFileSync('git', ['checkout', '--', 'pnpm-lock.yaml', ...workspaceManifests()], { cwd: root })
   console.log('workspace back on SDK 2 (the committed state); run pnpm install')
 } else if (command === 'lock') {
+  requireCommitted()
   rewrite(3)
   pnpm(['install', '--lockfile-only'])
   copyFileSync(join(root, 'pnpm-lock.yaml'), SDK3_LOCK)
