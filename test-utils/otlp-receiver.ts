@@ -16,7 +16,7 @@ import {
   decodeProtobuf,
   ExportMetricsServiceRequest,
   ExportTraceServiceRequest,
-} from './otlp-proto'
+} from './otlp-proto.js'
 
 /** An attribute value as the receiver decoded it (OTLP `AnyValue`). */
 export type AttributeValue =
