@@ -38,6 +38,8 @@ const work = mkdtempSync(join(tmpdir(), 'tracehop-install-'))
 const pnpm = process.env.npm_execpath
   ? [process.execPath, process.env.npm_execpath]
   : ['npx', '-y', 'pnpm@10']
+// npm as a user runs it: without the npm_config_* settings pnpm hands to the scripts it runs
+const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)))
 let failed = false
 const check = (ok, what) => {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${line}: ${what}`)
@@ -71,6 +73,7 @@ function npmInstall(dir, packages) {
   try {
     execFileSync('npm', ['install', ...packages, '--no-audit', '--no-fund', '--loglevel=warn'], {
       cwd: dir,
+      env,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -89,7 +92,7 @@ function warningsOf(dir, packages) {
         '-c',
         `npm install ${packages.join(' ')} --no-audit --no-fund --loglevel=warn > install.log 2>&1`,
       ],
-      { cwd: dir },
+      { cwd: dir, env },
     )
   } catch {
     // the log says why
@@ -132,7 +135,7 @@ function sizeOf(path) {
 function invalidPeers(dir) {
   let text
   try {
-    text = execFileSync('npm', ['ls', '--all'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' })
+    text = execFileSync('npm', ['ls', '--all'], { cwd: dir, env, encoding: 'utf8', stdio: 'pipe' })
   } catch (error) {
     text = `${error.stdout}${error.stderr}`
   }
