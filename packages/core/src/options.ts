@@ -262,6 +262,11 @@ export function normalizeOptions(
     o.redactQueryParams,
     'query parameter name',
   )
+  // undefined keeps the default list; an array (even empty) replaces it
+  const sensitiveQuery =
+    o.sensitiveQueryParams === undefined
+      ? undefined
+      : stringList(owner, 'sensitiveQueryParams', o.sensitiveQueryParams, 'query parameter name')
 
   if (o.tracerProvider !== undefined && !hasMethods(o.tracerProvider, ['getTracer'])) {
     throw optionError(
@@ -308,7 +313,7 @@ export function normalizeOptions(
     ),
     requestHeaders: captured(capture.request, 'http.request.header.', redactHeaders),
     responseHeaders: captured(capture.response, 'http.response.header.', redactHeaders),
-    query: compileQueryRedaction(redactQuery),
+    query: compileQueryRedaction(redactQuery, sensitiveQuery),
     isError: optionalFunction<StatusClassifier>(owner, 'isError', o.isError),
     metrics: metrics.duration || metrics.activeRequests,
     durationMetric: metrics.duration,
