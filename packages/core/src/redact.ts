@@ -141,25 +141,28 @@ export function compileQueryRedaction(
     redact(query) {
       if (names.size === 0) return query
       let out: string | undefined
+      // One pass over the characters: each segment's first '=' is noted as the scan meets it.
+      // Searching for '=' from every '&' instead would rescan the rest of a query without one
+      // (`&&&...`) once per segment, quadratic in its length.
       let start = 0
-      // The next '=' at or after `start`, found once and kept while segments before it are read:
-      // searching again from every '&' would rescan the rest of a query without '=' (`&&&...`)
-      // once per segment, quadratic in its length.
-      let eq = -2
-      while (start <= query.length) {
-        let end = query.indexOf('&', start)
-        if (end === -1) end = query.length
-        if (eq !== -1 && eq < start) eq = query.indexOf('=', start)
-        const keyEnd = eq === -1 || eq > end ? end : eq
-        if (keyEnd < end && isSensitive(decodeKey(query.slice(start, keyEnd)), names)) {
-          // copy lazily: most queries hold nothing to redact and are returned as they are
-          out = (out ?? query.slice(0, start)) + query.slice(start, keyEnd + 1) + REDACTED
-        } else if (out !== undefined) {
-          out += query.slice(start, end)
+      let eq = -1
+      for (let i = 0; i <= query.length; i++) {
+        const c = i === query.length ? 0x26 : query.charCodeAt(i)
+        if (c === 0x3d) {
+          if (eq === -1) eq = i
+          continue
         }
-        if (end === query.length) break
-        if (out !== undefined) out += '&'
-        start = end + 1
+        if (c !== 0x26) continue
+        // a segment [start, i): the key is [start, eq) when it has a value
+        if (eq !== -1 && isSensitive(decodeKey(query.slice(start, eq)), names)) {
+          // copy lazily: most queries hold nothing to redact and are returned as they are
+          out = (out ?? query.slice(0, start)) + query.slice(start, eq + 1) + REDACTED
+        } else if (out !== undefined) {
+          out += query.slice(start, i)
+        }
+        if (out !== undefined && i < query.length) out += '&'
+        start = i + 1
+        eq = -1
       }
       return out ?? query
     },
