@@ -69,7 +69,7 @@ beforeAll(async () => {
       JSON.stringify({
         status: 200,
         headerBytes,
-        baggage: req.headers.baggage,
+        baggage: req.headers.baggage as string | undefined,
         uberctx,
       } satisfies Received),
     )
