@@ -1,4 +1,4 @@
-import { diag, type Baggage } from '@opentelemetry/api'
+import { diag, type Baggage, type Context } from '@opentelemetry/api'
 import { isTokenAt, safeEncode } from './header-utils.js'
 
 // W3C Baggage (https://www.w3.org/TR/baggage/#limits): a platform must propagate at least 64
@@ -27,24 +27,43 @@ function byteLength(text: string): number {
   return text.length
 }
 
+/** What the baggage headers of one outgoing call have used so far, across formats. */
+interface Budget {
+  members: number
+  bytes: number
+}
+
+const kBudget = Symbol.for('tracehop.propagation.baggage-budget')
+
 /**
- * The entries of `baggage` that can be sent (an HTTP token key, a string value) and fit the W3C
- * limits, in order: an entry that does not fit is skipped, and a later, smaller one may still
- * fit. `include` narrows which keys are candidates. `format` names the headers in the report.
+ * `context` with a fresh baggage budget for one outgoing call: the propagators injected with it
+ * share the W3C limits, so two baggage formats together stay within them. Without one, each
+ * injection has the limits to itself.
+ */
+export function withBaggageBudget(context: Context): Context {
+  return context.setValue(kBudget, { members: 0, bytes: 0 } satisfies Budget)
+}
+
+/**
+ * The entries of `baggage` that can be sent (an HTTP token key, a string value) and fit what is
+ * left of the call's budget, in order: an entry that does not fit is skipped, and a later, smaller
+ * one may still fit. `include` narrows which keys are candidates. `format` names the headers in
+ * the report.
  */
 export function sendableMembers(
+  context: Context,
   baggage: Baggage,
   format: string,
   withMetadata: boolean,
   include?: (key: string) => boolean,
 ): SendableMember[] {
+  const budget = (context.getValue(kBudget) as Budget | undefined) ?? { members: 0, bytes: 0 }
   const out: SendableMember[] = []
-  let bytes = 0
   let dropped = 0
   for (const [key, entry] of baggage.getAllEntries()) {
     if (include !== undefined && !include(key)) continue
     if (!isTokenAt(key, 0, key.length) || typeof entry.value !== 'string') continue
-    if (out.length === MAX_SENT_MEMBERS) {
+    if (budget.members === MAX_SENT_MEMBERS) {
       dropped++
       continue
     }
@@ -52,12 +71,15 @@ export function sendableMembers(
     let member = `${key}=${value}`
     const metadata = withMetadata ? entry.metadata?.toString() : undefined
     if (metadata) member += `;${metadata}`
-    const size = byteLength(member) + (out.length === 0 ? 0 : 1)
-    if (size > MAX_MEMBER_LENGTH + 1 || bytes + size > MAX_SENT_BYTES) {
+    const length = byteLength(member)
+    // a separator before every member but the first of the call
+    const size = length + (budget.members === 0 ? 0 : 1)
+    if (length > MAX_MEMBER_LENGTH || budget.bytes + size > MAX_SENT_BYTES) {
       dropped++
       continue
     }
-    bytes += size
+    budget.bytes += size
+    budget.members++
     out.push({ key, value, member })
   }
   if (dropped > 0) reportDropped('sent', format, dropped)

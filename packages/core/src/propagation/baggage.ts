@@ -127,7 +127,7 @@ export class W3CBaggagePropagator implements TextMapPropagator {
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const baggage = propagation.getBaggage(context)
     if (baggage === undefined || isTracingSuppressed(context)) return
-    const members = sendableMembers(baggage, 'the baggage header', true)
+    const members = sendableMembers(context, baggage, 'the baggage header', true)
     if (members.length === 0) return
     let header = members[0]!.member
     for (let i = 1; i < members.length; i++) header += `,${members[i]!.member}`

@@ -8,6 +8,7 @@ import {
   type TextMapPropagator,
   type TextMapSetter,
 } from '@opentelemetry/api'
+import { withBaggageBudget } from './baggage-limits.js'
 
 /**
  * Runs several propagators as one: `inject` calls each in order; `extract` passes the context
@@ -28,11 +29,18 @@ export class CompositePropagator implements TextMapPropagator {
     this._fields = [...new Set(this._propagators.flatMap((p) => p.fields()))]
   }
 
-  /** Injects with every propagator, in order. */
+  /**
+   * Injects with every propagator, in order. Baggage formats share one budget for the call: the
+   * W3C limits (64 members, 8192 bytes) hold for all the baggage headers together.
+   */
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    const ctx =
+      this._propagators.length > 1 && propagation.getBaggage(context) !== undefined
+        ? withBaggageBudget(context)
+        : context
     for (const propagator of this._propagators) {
       try {
-        propagator.inject(context, carrier, setter)
+        propagator.inject(ctx, carrier, setter)
       } catch (error) {
         diag.warn('@tracehop/core: a propagator failed to inject', error)
       }

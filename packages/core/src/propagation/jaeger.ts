@@ -127,7 +127,13 @@ export class JaegerPropagator implements TextMapPropagator {
       if (received === undefined) return
       include = (key) => received.has(key)
     }
-    for (const { key, value } of sendableMembers(baggage, 'uberctx-* headers', false, include)) {
+    for (const { key, value } of sendableMembers(
+      context,
+      baggage,
+      'uberctx-* headers',
+      false,
+      include,
+    )) {
       setter.set(carrier, JAEGER_BAGGAGE_PREFIX + key, value)
     }
   }

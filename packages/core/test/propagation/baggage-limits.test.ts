@@ -9,7 +9,12 @@ import {
   type Context,
   type TextMapPropagator,
 } from '@opentelemetry/api'
-import { createPropagator, JaegerPropagator, W3CBaggagePropagator } from '../../src/index.js'
+import {
+  CompositePropagator,
+  createPropagator,
+  JaegerPropagator,
+  W3CBaggagePropagator,
+} from '../../src/index.js'
 import { droppedBaggageEntries, resetDroppedBaggage } from '../../src/propagation/baggage-limits.js'
 import { captureDiag } from '../support/diag.js'
 
@@ -120,6 +125,31 @@ describe('baggage and jaeger together', () => {
   it('passes entries that came as uberctx-* on as uberctx-*, and in the baggage header', () => {
     const out = inject(both, extract(both, { 'uberctx-user': 'alice', baggage: 'tenant=t1' }))
     expect(out).toEqual({ baggage: 'tenant=t1,user=alice', 'uberctx-user': 'alice' })
+  })
+
+  it('keeps both formats together within the limits when 8 KB arrived as uberctx-*', () => {
+    const carrier: Record<string, string> = {}
+    for (let i = 0; i < 60; i++) carrier[`uberctx-k${i}`] = 'v'.repeat(120)
+    const out = inject(both, extract(both, carrier))
+    const sent = baggageBytes(out)
+    expect(sent.members).toBeLessThanOrEqual(64)
+    expect(sent.bytes).toBeLessThanOrEqual(8192)
+    // the baggage header comes first in the list and carries every entry; uberctx-* gets the rest
+    expect(out.baggage!.split(',')).toHaveLength(60)
+    expect(droppedBaggageEntries().sent).toBe(60 - (sent.members - 60))
+    expect(diagnostics.messages[0]).toMatch(/baggage entries not sent in uberctx-\* headers/)
+  })
+
+  it('shares the limits between formats the user asked for explicitly, too', () => {
+    const explicit = new CompositePropagator([
+      new W3CBaggagePropagator(),
+      new JaegerPropagator({ baggage: true }),
+    ])
+    const out = inject(explicit, withBaggage(100))
+    expect(baggageBytes(out).members).toBe(64)
+    expect(Object.keys(out)).toEqual(['baggage'])
+    // each propagator alone has the limits to itself
+    expect(Object.keys(inject(new JaegerPropagator(), withBaggage(100)))).toHaveLength(64)
   })
 
   it('sends baggage set in process in the baggage header only', () => {
