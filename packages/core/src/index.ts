@@ -58,7 +58,11 @@ export {
 } from './request-trace.js'
 export { reportLostContext, resetLostContextReports } from './diagnostics.js'
 export { DEFAULT_REDACTED_QUERY_PARAMS } from './redact.js'
-export { DEFAULT_REDACTED_HEADERS } from './options.js'
+export {
+  compileResponseHeaderCapture,
+  DEFAULT_REDACTED_HEADERS,
+  type ResponseHeaderSource,
+} from './options.js'
 export { DURATION_BUCKETS } from './metrics.js'
 
 // --- helpers ---

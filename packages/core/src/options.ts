@@ -1,12 +1,13 @@
 import {
+  type Attributes,
   type MeterProvider,
   type Span,
   type TextMapPropagator,
   type TracerProvider,
 } from '@opentelemetry/api'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http'
 import { compileIgnore, type IgnoreMatcher } from './ignore.js'
-import { compileQueryRedaction, type QueryRedaction } from './redact.js'
+import { captureResponseHeaders, compileQueryRedaction, type QueryRedaction } from './redact.js'
 import type {
   IgnoreRule,
   SpanNameInfo,
@@ -188,6 +189,39 @@ function captured(
   }))
 }
 
+function redactedHeaders(owner: string, extra: unknown): ReadonlySet<string> {
+  return new Set([
+    ...DEFAULT_REDACTED_HEADERS,
+    ...stringList(owner, 'redactHeaders', extra, 'header name', HEADER_NAME),
+  ])
+}
+
+/** Where a framework keeps the response headers it has not handed to `ServerResponse` yet. */
+export interface ResponseHeaderSource {
+  getHeader(name: string): OutgoingHttpHeader | undefined
+}
+
+/**
+ * For an adapter whose framework holds response headers itself (Fastify's `reply.header()`
+ * reaches `ServerResponse` only inside `writeHead`, where `getHeader` no longer sees it): reads
+ * the `captureHeaders.response` headers from `source`, redacted by the same rules as the
+ * lifecycle's own capture. `undefined` when no response header is captured. Validates like
+ * {@link normalizeOptions}, so call it after the lifecycle is made.
+ * @example
+ * const capture = compileResponseHeaderCapture(options, '@tracehop/fastify')
+ * reply.raw.prependOnceListener('finish', () => requestTrace.setAttributes(capture?.(reply) ?? {}))
+ */
+export function compileResponseHeaderCapture(
+  options: TraceOptions | undefined,
+  owner: string,
+): ((source: ResponseHeaderSource) => Attributes | undefined) | undefined {
+  const o: Partial<Record<keyof TraceOptions, unknown>> = options ?? {}
+  const names = normalizeCapture(owner, o.captureHeaders).response
+  if (names.length === 0) return undefined
+  const headers = captured(names, 'http.response.header.', redactedHeaders(owner, o.redactHeaders))
+  return (source) => captureResponseHeaders(source, headers)
+}
+
 const METRICS_KEYS: ReadonlySet<string> = new Set(['duration', 'activeRequests'])
 
 function normalizeMetrics(
@@ -252,16 +286,18 @@ export function normalizeOptions(
 
   const baggageAllow = normalizeBaggage(owner, o.baggage)
   const capture = normalizeCapture(owner, o.captureHeaders)
-  const redactHeaders = new Set([
-    ...DEFAULT_REDACTED_HEADERS,
-    ...stringList(owner, 'redactHeaders', o.redactHeaders, 'header name', HEADER_NAME),
-  ])
+  const redactHeaders = redactedHeaders(owner, o.redactHeaders)
   const redactQuery = stringList(
     owner,
     'redactQueryParams',
     o.redactQueryParams,
     'query parameter name',
   )
+  // undefined keeps the default list; an array (even empty) replaces it
+  const sensitiveQuery =
+    o.sensitiveQueryParams === undefined
+      ? undefined
+      : stringList(owner, 'sensitiveQueryParams', o.sensitiveQueryParams, 'query parameter name')
 
   if (o.tracerProvider !== undefined && !hasMethods(o.tracerProvider, ['getTracer'])) {
     throw optionError(
@@ -308,7 +344,7 @@ export function normalizeOptions(
     ),
     requestHeaders: captured(capture.request, 'http.request.header.', redactHeaders),
     responseHeaders: captured(capture.response, 'http.response.header.', redactHeaders),
-    query: compileQueryRedaction(redactQuery),
+    query: compileQueryRedaction(redactQuery, sensitiveQuery),
     isError: optionalFunction<StatusClassifier>(owner, 'isError', o.isError),
     metrics: metrics.duration || metrics.activeRequests,
     durationMetric: metrics.duration,

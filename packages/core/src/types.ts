@@ -101,8 +101,21 @@ export interface TraceOptions {
   }
   /** Extra header names whose captured values are replaced by `REDACTED` (added to the default list). */
   redactHeaders?: readonly string[]
-  /** Extra query parameter names whose values are replaced by `REDACTED` in `url.query` (added to the default list). */
+  /**
+   * Extra query parameter names whose values are replaced by `REDACTED` in `url.query` (added to
+   * the default list, or to `sensitiveQueryParams` when given). Matched like the default list:
+   * case-insensitively, through `-`/`_`/camelCase and inside bracket forms.
+   * @see https://github.com/tracehop/tracehop/blob/main/docs/attributes.md#what-is-redacted
+   */
   redactQueryParams?: readonly string[]
+  /**
+   * Replaces the default list of sensitive query parameters (`DEFAULT_REDACTED_QUERY_PARAMS`)
+   * with these names; `redactQueryParams` still adds to it. `[]` redacts only `redactQueryParams`.
+   * Default: the default list.
+   * @example
+   * sensitiveQueryParams: [...DEFAULT_REDACTED_QUERY_PARAMS.filter((name) => name !== 'state')]
+   */
+  sensitiveQueryParams?: readonly string[]
   /** Overrides which requests are errors. */
   isError?: StatusClassifier
   /**

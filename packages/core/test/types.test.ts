@@ -3,6 +3,7 @@ import { expectTypeOf } from 'expect-type'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import * as types from '../src/types.js'
 import {
+  DEFAULT_REDACTED_QUERY_PARAMS,
   createRequestLifecycle,
   getRequestTrace,
   logFields,
@@ -50,6 +51,14 @@ describe('public types', () => {
       | ((request: IncomingMessage) => 'continue' | 'link' | 'ignore')
       | undefined
     >()
+  })
+
+  it('takes query parameter names to add and a list to replace the default one', () => {
+    expectTypeOf<TraceOptions['redactQueryParams']>().toEqualTypeOf<readonly string[] | undefined>()
+    expectTypeOf<TraceOptions['sensitiveQueryParams']>().toEqualTypeOf<
+      readonly string[] | undefined
+    >()
+    expectTypeOf(DEFAULT_REDACTED_QUERY_PARAMS).toExtend<readonly string[]>()
   })
 
   it('tells isError whether the response was aborted, and still takes two-argument classifiers', () => {

@@ -1,5 +1,11 @@
-import { context } from '@opentelemetry/api'
-import { createRequestLifecycle, type RequestLifecycle } from '@tracehop/core'
+import { context, type Attributes } from '@opentelemetry/api'
+import {
+  compileResponseHeaderCapture,
+  createRequestLifecycle,
+  type RequestLifecycle,
+  type RequestTrace,
+  type ResponseHeaderSource,
+} from '@tracehop/core'
 import type {
   FastifyInstance,
   FastifyPluginCallback,
@@ -27,14 +33,40 @@ import {
 interface Settings {
   readonly lifecycle: RequestLifecycle
   readonly logCorrelation: boolean
+  /** Reads `captureHeaders.response` from the reply; `undefined` when none is captured. */
+  readonly responseHeaders: ((source: ResponseHeaderSource) => Attributes | undefined) | undefined
 }
 
 function makeSettings(options: TracingPluginOptions | undefined): Settings {
   const normalized = normalizePluginOptions(options)
+  const lifecycle = createRequestLifecycle(normalized.trace, PACKAGE)
   return {
-    lifecycle: createRequestLifecycle(normalized.trace, PACKAGE),
+    lifecycle,
     logCorrelation: normalized.logCorrelation,
+    responseHeaders: compileResponseHeaderCapture(normalized.trace, PACKAGE),
   }
+}
+
+/**
+ * Headers set with `reply.header()` stay in the reply until Fastify passes them to `writeHead`,
+ * where `ServerResponse#getHeader` never sees them: the lifecycle's own capture, which reads the
+ * raw response, would miss them. Read them from the reply just before the lifecycle ends the span
+ * (prepended, so this runs before its `finish`/`close` listeners).
+ */
+function captureReplyHeaders(
+  reply: FastifyReply,
+  requestTrace: RequestTrace,
+  capture: (source: ResponseHeaderSource) => Attributes | undefined,
+): void {
+  let done = false
+  const read = (): void => {
+    if (done) return
+    done = true
+    const attributes = capture(reply as unknown as ResponseHeaderSource)
+    if (attributes !== undefined) requestTrace.setAttributes(attributes)
+  }
+  reply.raw.prependOnceListener('finish', read)
+  reply.raw.prependOnceListener('close', read)
 }
 
 const START_SITE: HookSite = {
@@ -126,6 +158,9 @@ const plugin: FastifyPluginCallback<TracingPluginOptions> = (instance, options, 
       chosen.lifecycle.diagnostics,
       START_SITE,
     )
+    if (chosen.responseHeaders !== undefined) {
+      captureReplyHeaders(reply, requestTrace, chosen.responseHeaders)
+    }
     if (chosen.logCorrelation) {
       const spanContext = requestTrace.span.spanContext()
       const log = request.log.child({ trace_id: spanContext.traceId, span_id: spanContext.spanId })

@@ -17,6 +17,7 @@ import {
   readHeader,
   singleValue,
   skipOws,
+  trimOws,
   trimOwsEnd,
 } from './header-utils.js'
 import { describe, isDebug, setDebug, setForeignRemoteTrace } from './trace-context.js'
@@ -84,11 +85,14 @@ function readMulti(getter: TextMapGetter, carrier: unknown): B3Ids | undefined {
   if (rawTraceId === undefined) return undefined
   const rawSpanId = singleValue(readHeader(getter, carrier, B3_SPAN_ID_HEADER))
   if (rawSpanId === undefined) return undefined
-  const traceId = readTraceId(rawTraceId.trim())
-  const spanId = readSpanId(rawSpanId.trim())
+  // only spaces and tabs are optional whitespace: an NBSP around an id leaves it invalid
+  const traceId = readTraceId(trimOws(rawTraceId))
+  const spanId = readSpanId(trimOws(rawSpanId))
   if (traceId === undefined || spanId === undefined) return undefined
-  const debug = singleValue(readHeader(getter, carrier, B3_FLAGS_HEADER))?.trim() === '1'
-  const sampled = singleValue(readHeader(getter, carrier, B3_SAMPLED_HEADER))?.trim()
+  const flags = singleValue(readHeader(getter, carrier, B3_FLAGS_HEADER))
+  const debug = flags !== undefined && trimOws(flags) === '1'
+  const rawSampled = singleValue(readHeader(getter, carrier, B3_SAMPLED_HEADER))
+  const sampled = rawSampled === undefined ? undefined : trimOws(rawSampled)
   // An absent or unknown X-B3-Sampled is B3's "deferred" decision; a SpanContext cannot say
   // "undecided", so it arrives unsampled, as in the OTel B3 propagator.
   const traceFlags =

@@ -8,13 +8,14 @@ import {
   type TextMapPropagator,
   type TextMapSetter,
 } from '@opentelemetry/api'
+import { MAX_MEMBER_LENGTH, reportDropped, sendableMembers } from './baggage-limits.js'
 import {
   indexWithin,
+  isTokenAt,
   isTracingSuppressed,
   listValue,
   readHeader,
   safeDecode,
-  safeEncode,
   skipOws,
   trimOwsEnd,
 } from './header-utils.js'
@@ -22,39 +23,13 @@ import {
 /** `baggage` header name. */
 export const BAGGAGE_HEADER = 'baggage'
 
-// W3C Baggage asks platforms to carry at least 64 members and 8192 bytes; like the OTel SDKs we
-// allow up to 180 members, each at most 4096 characters, and 8192 characters in all.
-const MAX_MEMBERS = 180
-const MAX_MEMBER_LENGTH = 4096
-const MAX_TOTAL_LENGTH = 8192
-
-// token = 1*tchar (RFC 9110): ALPHA / DIGIT / "!#$%&'*+-.^_`|~"
-function isTokenChar(c: number): boolean {
-  return (
-    (c >= 0x61 && c <= 0x7a) ||
-    (c >= 0x41 && c <= 0x5a) ||
-    (c >= 0x30 && c <= 0x39) ||
-    c === 0x21 ||
-    (c >= 0x23 && c <= 0x27) ||
-    c === 0x2a ||
-    c === 0x2b ||
-    c === 0x2d ||
-    c === 0x2e ||
-    c === 0x5e ||
-    c === 0x5f ||
-    c === 0x60 ||
-    c === 0x7c ||
-    c === 0x7e
-  )
-}
-
-function isTokenAt(s: string, start: number, end: number): boolean {
-  if (start >= end) return false
-  for (let i = start; i < end; i++) {
-    if (!isTokenChar(s.charCodeAt(i))) return false
-  }
-  return true
-}
+// W3C Baggage asks platforms to carry at least 64 members and 8192 bytes. Like the OTel SDKs, up
+// to 180 members are read, each at most 4096 characters, and 8192 characters in all; what is sent
+// keeps to the W3C figures (baggage-limits.ts).
+/** Most baggage members read from one request, in any format. */
+export const MAX_READ_MEMBERS = 180
+/** Most characters of baggage read from one request, in any format. */
+export const MAX_READ_LENGTH = 8192
 
 // baggage-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E (no space, '"', ',', ';', '\')
 function isValueAt(s: string, start: number, end: number): boolean {
@@ -91,16 +66,25 @@ export function parseBaggage(header: string): Record<string, BaggageEntry> | und
   let members = 0
   let total = 0
   let pos = 0
-  while (pos <= length && members < MAX_MEMBERS) {
+  let dropped = 0
+  while (pos <= length) {
     let comma = header.indexOf(',', pos)
     if (comma === -1) comma = length
     const start = skipOws(header, pos, comma)
     const end = trimOwsEnd(header, start, comma)
     pos = comma + 1
     if (start === end) continue
-    total += end - start + (total === 0 ? 0 : 1)
-    if (total > MAX_TOTAL_LENGTH) break
-    if (end - start > MAX_MEMBER_LENGTH) continue
+    // what is kept counts against the total: one oversized member does not crowd out the rest
+    const size = end - start + (members === 0 ? 0 : 1)
+    if (
+      members === MAX_READ_MEMBERS ||
+      total + size > MAX_READ_LENGTH ||
+      end - start > MAX_MEMBER_LENGTH
+    ) {
+      // counted, not parsed: the rest of an oversized header costs one scan for commas
+      dropped++
+      continue
+    }
     const semi = indexWithin(header, 0x3b, start, end)
     const eq = indexWithin(header, 0x3d, start, semi)
     if (eq === semi) continue
@@ -116,7 +100,9 @@ export function parseBaggage(header: string): Record<string, BaggageEntry> | und
     }
     entries[header.slice(start, keyEnd)] = entry
     members++
+    total += size
   }
+  if (dropped > 0) reportDropped('read', 'the baggage header', dropped)
   return members === 0 ? undefined : entries
 }
 
@@ -134,23 +120,18 @@ export function isValidBaggageKey(key: string): boolean {
  * @see https://www.w3.org/TR/baggage/
  */
 export class W3CBaggagePropagator implements TextMapPropagator {
-  /** Writes the context's baggage as one `baggage` header, within the W3C limits. */
+  /**
+   * Writes the context's baggage as one `baggage` header, within the W3C limits (64 members,
+   * 8192 bytes); what does not fit is counted and reported once through `diag`.
+   */
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const baggage = propagation.getBaggage(context)
     if (baggage === undefined || isTracingSuppressed(context)) return
-    let header = ''
-    let members = 0
-    for (const [key, entry] of baggage.getAllEntries()) {
-      if (!isValidBaggageKey(key) || typeof entry.value !== 'string') continue
-      let member = `${key}=${safeEncode(entry.value)}`
-      const metadata = entry.metadata?.toString()
-      if (metadata) member += `;${metadata}`
-      if (member.length > MAX_MEMBER_LENGTH) continue
-      if (header.length + member.length + 1 > MAX_TOTAL_LENGTH) continue
-      header = header === '' ? member : `${header},${member}`
-      if (++members === MAX_MEMBERS) break
-    }
-    if (header !== '') setter.set(carrier, BAGGAGE_HEADER, header)
+    const members = sendableMembers(context, baggage, 'the baggage header', true)
+    if (members.length === 0) return
+    let header = members[0]!.member
+    for (let i = 1; i < members.length; i++) header += `,${members[i]!.member}`
+    setter.set(carrier, BAGGAGE_HEADER, header)
   }
 
   /** Reads the `baggage` header(s) into the context's baggage, replacing what was there. */

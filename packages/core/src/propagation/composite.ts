@@ -1,15 +1,21 @@
 import {
   diag,
+  isSpanContextValid,
+  propagation,
+  trace,
   type Context,
   type TextMapGetter,
   type TextMapPropagator,
   type TextMapSetter,
 } from '@opentelemetry/api'
+import { withBaggageBudget } from './baggage-limits.js'
 
 /**
  * Runs several propagators as one: `inject` calls each in order; `extract` passes the context
- * through each in order, so a later propagator's span context wins when two find one. A
- * propagator that throws is reported through `diag` and the others still run.
+ * through each in order, so a later propagator's valid span context wins when two find one. A
+ * span context that is not valid never replaces one (nor stands for none): what such a
+ * propagator extracted is ignored, apart from its baggage. A propagator that throws is reported
+ * through `diag` and the others still run.
  *
  * @example
  * new CompositePropagator([new TraceContextPropagator(), new W3CBaggagePropagator()])
@@ -23,11 +29,18 @@ export class CompositePropagator implements TextMapPropagator {
     this._fields = [...new Set(this._propagators.flatMap((p) => p.fields()))]
   }
 
-  /** Injects with every propagator, in order. */
+  /**
+   * Injects with every propagator, in order. Baggage formats share one budget for the call: the
+   * W3C limits (64 members, 8192 bytes) hold for all the baggage headers together.
+   */
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    const ctx =
+      this._propagators.length > 1 && propagation.getBaggage(context) !== undefined
+        ? withBaggageBudget(context)
+        : context
     for (const propagator of this._propagators) {
       try {
-        propagator.inject(context, carrier, setter)
+        propagator.inject(ctx, carrier, setter)
       } catch (error) {
         diag.warn('@tracehop/core: a propagator failed to inject', error)
       }
@@ -39,7 +52,7 @@ export class CompositePropagator implements TextMapPropagator {
     let result = context
     for (const propagator of this._propagators) {
       try {
-        result = propagator.extract(result, carrier, getter)
+        result = keepValidSpan(result, propagator.extract(result, carrier, getter))
       } catch (error) {
         diag.warn('@tracehop/core: a propagator failed to extract', error)
       }
@@ -51,4 +64,22 @@ export class CompositePropagator implements TextMapPropagator {
   fields(): string[] {
     return [...this._fields]
   }
+}
+
+/**
+ * `next` unless it carries a span context that is not valid (a propagator outside tracehop may
+ * set one): then `previous` as it was, with `next`'s baggage if that changed. Everything else
+ * `next` noted about the rejected span (flags, debug) is left behind with it.
+ */
+function keepValidSpan(previous: Context, next: Context): Context {
+  if (next === previous) return next
+  const spanContext = trace.getSpanContext(next)
+  if (spanContext === undefined || spanContext === trace.getSpanContext(previous)) return next
+  if (isSpanContextValid(spanContext)) return next
+  diag.debug('@tracehop/core: a propagator extracted an invalid span context; it is ignored')
+  const baggage = propagation.getBaggage(next)
+  if (baggage === propagation.getBaggage(previous)) return previous
+  return baggage === undefined
+    ? propagation.deleteBaggage(previous)
+    : propagation.setBaggage(previous, baggage)
 }

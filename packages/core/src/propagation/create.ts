@@ -82,6 +82,12 @@ export function createPropagator(
   }
   if (chosen.size === 0) return none ? new CompositePropagator([]) : defaultPropagator(options)
   if (none) diag.warn('@tracehop/core: propagator "none" is ignored beside other propagators')
-  const propagators = [...chosen].map((name) => FACTORIES[name](options))
+  // With W3C baggage beside Jaeger, uberctx-* headers carry only the entries that arrived as
+  // uberctx-*: every entry goes out in the baggage header already, and twice would double it.
+  const propagators = [...chosen].map((name) =>
+    name === 'jaeger' && chosen.has('baggage')
+      ? new JaegerPropagator({ baggage: 'received' })
+      : FACTORIES[name](options),
+  )
   return propagators.length === 1 ? propagators[0]! : new CompositePropagator(propagators)
 }

@@ -63,6 +63,35 @@ export function listValue(value: string | string[] | undefined): string | undefi
   return out
 }
 
+// token = 1*tchar (RFC 9110): ALPHA / DIGIT / "!#$%&'*+-.^_`|~"
+function isTokenChar(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x21 ||
+    (c >= 0x23 && c <= 0x27) ||
+    c === 0x2a ||
+    c === 0x2b ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5e ||
+    c === 0x5f ||
+    c === 0x60 ||
+    c === 0x7c ||
+    c === 0x7e
+  )
+}
+
+/** True when `s[start, end)` is a non-empty HTTP token (RFC 9110 `tchar`s). */
+export function isTokenAt(s: string, start: number, end: number): boolean {
+  if (start >= end) return false
+  for (let i = start; i < end; i++) {
+    if (!isTokenChar(s.charCodeAt(i))) return false
+  }
+  return true
+}
+
 /** Index of the first character after leading spaces and tabs (HTTP optional whitespace). */
 export function skipOws(s: string, start: number, end: number): number {
   while (start < end) {
@@ -81,6 +110,17 @@ export function trimOwsEnd(s: string, start: number, end: number): number {
     end--
   }
   return end
+}
+
+/**
+ * `s` without leading and trailing spaces and tabs, the only optional whitespace of HTTP
+ * (RFC 9110, section 5.6.3). `String.prototype.trim` is wrong for header values: it also strips
+ * NBSP and other Unicode spaces, which would turn an invalid value into a valid one.
+ */
+export function trimOws(s: string): string {
+  const start = skipOws(s, 0, s.length)
+  const end = trimOwsEnd(s, start, s.length)
+  return start === 0 && end === s.length ? s : s.slice(start, end)
 }
 
 /**
@@ -114,11 +154,17 @@ export function isLowerHexId(s: string, start: number, end: number): boolean {
   return nonZero !== 0
 }
 
-/** True when `s[start, end)` is hex of either case. */
+/**
+ * True when `s[start, end)` is hex of either case: `0-9`, `a-f`, `A-F` and nothing else. Each
+ * range is tested as written: folding the case with `c | 0x20` would let control bytes through
+ * (`0x11 | 0x20` is `1`).
+ */
 export function isHex(s: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i) | 0x20
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false
+    const c = s.charCodeAt(i)
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46))) {
+      return false
+    }
   }
   return true
 }

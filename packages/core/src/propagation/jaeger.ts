@@ -4,11 +4,14 @@ import {
   trace,
   TraceFlags,
   type Context,
+  type BaggageEntry,
   type SpanContext,
   type TextMapGetter,
   type TextMapPropagator,
   type TextMapSetter,
 } from '@opentelemetry/api'
+import { MAX_MEMBER_LENGTH, reportDropped, sendableMembers } from './baggage-limits.js'
+import { MAX_READ_LENGTH, MAX_READ_MEMBERS } from './baggage.js'
 import {
   hexDigit,
   isAllZeros,
@@ -18,10 +21,9 @@ import {
   padHex,
   readHeader,
   safeDecode,
-  safeEncode,
   singleValue,
+  trimOws,
 } from './header-utils.js'
-import { isValidBaggageKey } from './baggage.js'
 import { describe, isDebug, setDebug, setForeignRemoteTrace } from './trace-context.js'
 
 /** Jaeger trace header name. */
@@ -34,15 +36,28 @@ const FLAG_DEBUG = 0x02
 
 /** Options of {@link JaegerPropagator}. */
 export interface JaegerPropagatorOptions {
-  /** Also read and write baggage as `uberctx-{key}` headers. Default `true`. */
-  baggage?: boolean
+  /**
+   * Baggage as `uberctx-{key}` headers. `true` (default): read them, and write every baggage
+   * entry as one. `'received'`: read them, and write only the entries that arrived as `uberctx-*`
+   * headers, for when a W3C `baggage` propagator carries the rest (`createPropagator` chooses
+   * this when both are configured, so the same baggage is not sent twice). `false`: neither.
+   */
+  baggage?: boolean | 'received'
 }
+
+// Which baggage keys arrived as uberctx-* headers, for the 'received' mode. Symbol.for, like the
+// other propagation notes, so two installed copies of @tracehop/core read each other's.
+const kReceivedKeys = Symbol.for('tracehop.propagation.uberctx-keys')
 
 // Jaeger drops leading zeros, so ids are 1-32 (trace) or 1-16 (span) hex digits.
 function readId(value: string, width: number): string | undefined {
   if (value.length < 1 || value.length > width || !isHex(value, 0, value.length)) return undefined
   const id = padHex(value.toLowerCase(), width)
   return isAllZeros(id) ? undefined : id
+}
+
+function decodeColons(value: string): string {
+  return value.indexOf('%') === -1 ? value : value.replace(/%3a/gi, ':')
 }
 
 /**
@@ -52,7 +67,9 @@ function readId(value: string, width: number): string | undefined {
 export function parseUberTraceId(
   header: string,
 ): { spanContext: SpanContext; debug: boolean } | undefined {
-  const parts = safeDecode(header.trim()).split(':')
+  // Only spaces and tabs are optional whitespace, and only the colons may be percent-encoded:
+  // decoding anything else could turn bytes that are not hex into characters that look like it.
+  const parts = decodeColons(trimOws(header)).split(':')
   if (parts.length !== 4) return undefined
   const traceId = readId(parts[0]!, 32)
   const spanId = readId(parts[1]!, 16)
@@ -77,19 +94,22 @@ export function parseUberTraceId(
  * @see https://www.jaegertracing.io/docs/latest/client-libraries/#propagation-format
  */
 export class JaegerPropagator implements TextMapPropagator {
-  private readonly _baggage: boolean
+  private readonly _baggage: boolean | 'received'
 
   constructor(options: JaegerPropagatorOptions = {}) {
     const baggage = options.baggage ?? true
-    if (typeof baggage !== 'boolean') {
+    if (typeof baggage !== 'boolean' && baggage !== 'received') {
       throw new TypeError(
-        `@tracehop/core: option "baggage" must be a boolean; received ${describe(baggage)}`,
+        `@tracehop/core: option "baggage" must be a boolean or 'received'; received ${describe(baggage)}`,
       )
     }
     this._baggage = baggage
   }
 
-  /** Writes `uber-trace-id` for the span in `context` (and `uberctx-*` baggage headers). */
+  /**
+   * Writes `uber-trace-id` for the span in `context`, and `uberctx-*` headers for its baggage
+   * within the W3C limits (64 members, 8192 bytes); what does not fit is reported once.
+   */
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     if (isTracingSuppressed(context)) return
     const spanContext = trace.getSpanContext(context)
@@ -98,13 +118,23 @@ export class JaegerPropagator implements TextMapPropagator {
       if (isDebug(context, spanContext.traceId)) flags |= FLAG_DEBUG | FLAG_SAMPLED
       setter.set(carrier, JAEGER_HEADER, `${spanContext.traceId}:${spanContext.spanId}:0:${flags}`)
     }
-    if (!this._baggage) return
+    if (this._baggage === false) return
     const baggage = propagation.getBaggage(context)
     if (baggage === undefined) return
-    for (const [key, entry] of baggage.getAllEntries()) {
-      if (isValidBaggageKey(key) && typeof entry.value === 'string') {
-        setter.set(carrier, JAEGER_BAGGAGE_PREFIX + key, safeEncode(entry.value))
-      }
+    let include: ((key: string) => boolean) | undefined
+    if (this._baggage === 'received') {
+      const received = context.getValue(kReceivedKeys) as ReadonlySet<string> | undefined
+      if (received === undefined) return
+      include = (key) => received.has(key)
+    }
+    for (const { key, value } of sendableMembers(
+      context,
+      baggage,
+      'uberctx-* headers',
+      false,
+      include,
+    )) {
+      setter.set(carrier, JAEGER_BAGGAGE_PREFIX + key, value)
     }
   }
 
@@ -121,29 +151,56 @@ export class JaegerPropagator implements TextMapPropagator {
         )
         if (ids.debug) result = setDebug(result, ids.spanContext.traceId)
       }
-      if (this._baggage) result = this._extractBaggage(result, carrier, getter)
+      if (this._baggage !== false) result = this._extractBaggage(result, carrier, getter)
     } catch (error) {
       diag.debug('@tracehop/core: Jaeger extraction failed', error)
     }
     return result
   }
 
+  // One pass over the carrier's keys and one Baggage built at the end: setting entries one by
+  // one copies the whole baggage each time, quadratic in the number of uberctx-* headers.
   private _extractBaggage(context: Context, carrier: unknown, getter: TextMapGetter): Context {
     if (carrier === null || typeof carrier !== 'object') return context
-    const initial = propagation.getBaggage(context)
-    let baggage = initial
-    for (const name of getter.keys(carrier)) {
+    const keys = getter.keys(carrier)
+    let found: Array<[string, string]> | undefined
+    let dropped = 0
+    let total = 0
+    for (let i = 0; i < keys.length; i++) {
+      const name: unknown = keys[i]
       if (typeof name !== 'string' || name.length <= JAEGER_BAGGAGE_PREFIX.length) continue
       const lower = name.toLowerCase()
       if (!lower.startsWith(JAEGER_BAGGAGE_PREFIX)) continue
       const value = singleValue(getter.get(carrier, name))
       if (value === undefined) continue
-      baggage = (baggage ?? propagation.createBaggage()).setEntry(
-        lower.slice(JAEGER_BAGGAGE_PREFIX.length),
-        { value: safeDecode(value) },
-      )
+      // the same limits as the baggage header, measured as its `key=value` member would be
+      const size = lower.length - JAEGER_BAGGAGE_PREFIX.length + 1 + value.length
+      const cost = size + (total === 0 ? 0 : 1)
+      if (
+        (found?.length ?? 0) === MAX_READ_MEMBERS ||
+        size > MAX_MEMBER_LENGTH ||
+        total + cost > MAX_READ_LENGTH
+      ) {
+        dropped++
+        continue
+      }
+      total += cost
+      ;(found ??= []).push([lower.slice(JAEGER_BAGGAGE_PREFIX.length), value])
     }
-    return baggage === initial ? context : propagation.setBaggage(context, baggage!)
+    if (dropped > 0) reportDropped('read', 'uberctx-* headers', dropped)
+    if (found === undefined) return context
+    const entries = Object.create(null) as Record<string, BaggageEntry>
+    const initial = propagation.getBaggage(context)
+    if (initial !== undefined)
+      for (const [key, entry] of initial.getAllEntries()) entries[key] = entry
+    const received = new Set<string>()
+    for (const [key, value] of found) {
+      entries[key] = { value: safeDecode(value) }
+      received.add(key)
+    }
+    return propagation
+      .setBaggage(context, propagation.createBaggage(entries))
+      .setValue(kReceivedKeys, received)
   }
 
   /** The headers this propagator writes (`uberctx-*` are named per baggage key). */

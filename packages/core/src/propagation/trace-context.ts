@@ -82,8 +82,9 @@ export function getRemoteTrace(context: Context): RemoteTrace | undefined {
 
 /**
  * Parses a `traceparent` value strictly (W3C Trace Context Level 2). Surrounding spaces and tabs
- * are allowed; a future version is read by its version-00 prefix. Returns `undefined` for any
- * invalid value, which means "start a new trace".
+ * are allowed (no other whitespace); a future version is read by its version-00 prefix; a value
+ * holding a comma (two joined header lines) is rejected whatever its version. Returns `undefined`
+ * for any invalid value, which means "start a new trace".
  *
  * @example
  * parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03')
@@ -108,8 +109,11 @@ export function parseTraceparent(value: string): SpanContext | undefined {
     if (length !== TRACEPARENT_LENGTH) return undefined
   } else if (v0 === 0x66 && v1 === 0x66) {
     return undefined // version ff is forbidden
-  } else if (length > TRACEPARENT_LENGTH && value.charCodeAt(start + TRACEPARENT_LENGTH) !== 0x2d) {
-    return undefined // a future version may only append fields after a '-'
+  } else if (length > TRACEPARENT_LENGTH) {
+    // a future version may only append fields after a '-'; and a comma means Node joined two
+    // traceparent lines (`01-...-01-x, 00-...-01`): one context cannot be chosen from them
+    if (value.charCodeAt(start + TRACEPARENT_LENGTH) !== 0x2d) return undefined
+    if (value.indexOf(',', start + TRACEPARENT_LENGTH) !== -1) return undefined
   }
   if (
     value.charCodeAt(start + 2) !== 0x2d ||
@@ -186,7 +190,7 @@ export class TraceContextPropagator implements TextMapPropagator {
   /** Reads `traceparent`/`tracestate`; an invalid `traceparent` leaves `context` as it was. */
   extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
     try {
-      // Node joins repeated headers with ", ": two traceparent lines then fail the length check.
+      // Node joins repeated headers with ", ": parseTraceparent rejects any value with a comma.
       const header = singleValue(readHeader(getter, carrier, TRACEPARENT_HEADER))
       if (header === undefined) return context
       const spanContext = parseTraceparent(header)

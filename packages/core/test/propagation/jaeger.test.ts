@@ -51,7 +51,9 @@ describe('JaegerPropagator', () => {
   it('lists its field and rejects a bad baggage option', () => {
     expect(jaeger.fields()).toEqual(['uber-trace-id'])
     expect(() => new JaegerPropagator({ baggage: 'yes' as unknown as boolean })).toThrow(
-      new TypeError('@tracehop/core: option "baggage" must be a boolean; received "yes"'),
+      new TypeError(
+        `@tracehop/core: option "baggage" must be a boolean or 'received'; received "yes"`,
+      ),
     )
   })
 

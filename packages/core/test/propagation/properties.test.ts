@@ -54,6 +54,8 @@ function oracle(value: unknown): { traceId: string; spanId: string; flags: numbe
   if (match === null) return undefined
   const [, version, traceId, spanId, flags, rest] = match
   if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined
+  // a comma means two joined header lines, whatever the version
+  if (rest?.includes(',')) return undefined
   if (/^0+$/.test(traceId!) || /^0+$/.test(spanId!)) return undefined
   return { traceId: traceId!, spanId: spanId!, flags: parseInt(flags!, 16) }
 }

@@ -11,6 +11,7 @@ import {
   W3CTraceState,
   type B3PropagatorOptions,
   type CreatePropagatorOptions,
+  type JaegerPropagatorOptions,
   type PropagatorName,
 } from '../../src/index.js'
 
@@ -40,6 +41,9 @@ describe('public types', () => {
     const worse: CreatePropagatorOptions = { randomTraceIds: 'yes' }
     // @ts-expect-error not an OTEL_PROPAGATORS name we support
     const name: PropagatorName = 'xray'
-    expect([bad, worse, name]).toHaveLength(3)
+    // @ts-expect-error baggage is a boolean or 'received'
+    const jaeger: JaegerPropagatorOptions = { baggage: 'all' }
+    const received: JaegerPropagatorOptions = { baggage: 'received' }
+    expect([bad, worse, name, jaeger, received]).toHaveLength(5)
   })
 })
