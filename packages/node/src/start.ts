@@ -43,6 +43,7 @@ import { format } from 'node:util'
 import { resolveConfig, type ResolvedConfig } from './config.js'
 import { ExportQueueSpanProcessor } from './export-queue.js'
 import { traceFetch } from './outbound-fetch.js'
+import { HTTP_CHANNELS, httpInstrumentationConfig, traceHttpRequests } from './outbound-http.js'
 import { buildResource } from './resource.js'
 import { flushOnSignals } from './signals.js'
 import type { ExportStats, TracingHandle, TracingOptions } from './types.js'
@@ -332,14 +333,14 @@ function setup(
 
   // Outgoing calls.
   if (config.outboundFetch) teardown.hooks.push(traceFetch(tracerFor))
+  if (config.outboundHttp && HTTP_CHANNELS) teardown.hooks.push(traceHttpRequests(tracerFor))
+  const patchHttp = config.outboundHttp && !HTTP_CHANNELS // Node 20
   const instrumentations: Instrumentation[] = []
-  if (config.outboundHttp) {
-    instrumentations.push(new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }))
-  }
+  if (patchHttp) instrumentations.push(new HttpInstrumentation(httpInstrumentationConfig()))
   instrumentations.push(...(options.instrumentations ?? []))
   if (instrumentations.length > 0) {
     teardown.hooks.push(registerInstrumentations({ instrumentations, tracerProvider }))
-    if (config.outboundHttp) {
+    if (patchHttp) {
       // The http instrumentation patches through a require hook; requiring the modules once
       // here applies it to the shared module objects, which ESM imports of node:http also see.
       const load = createRequire(join(process.cwd(), 'tracehop.cjs'))
