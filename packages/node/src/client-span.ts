@@ -64,14 +64,19 @@ export function recordResponseStatus(span: Span, status: number): void {
   }
 }
 
-/** Marks the span failed with `error` (its string `code`, else its `name`) and ends it. */
-export function endWithError(span: Span, error: unknown): void {
-  const err = error as { name?: unknown; code?: unknown; message?: string } | undefined
+/** `error.type` of a failed call: the error's string `code`, else its `name`. */
+export function errorType(error: unknown): string {
+  const err = error as { name?: unknown; code?: unknown } | undefined
   // Node's and undici's codes are strings (ECONNREFUSED, UND_ERR_SOCKET); an AbortError's
   // DOMException code is a number
   const type = typeof err?.code === 'string' ? err.code : err?.name
-  span.setAttribute(ATTR_ERROR_TYPE, typeof type === 'string' ? type : 'Error')
-  span.setStatus({ code: SpanStatusCode.ERROR, message: err?.message })
+  return typeof type === 'string' ? type : 'Error'
+}
+
+/** Marks the span failed with `error` and ends it. */
+export function endWithError(span: Span, error: unknown): void {
+  span.setAttribute(ATTR_ERROR_TYPE, errorType(error))
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error | undefined)?.message })
   span.end()
 }
 

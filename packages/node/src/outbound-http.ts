@@ -68,17 +68,21 @@ function callOf(request: ClientRequest): ClientCall {
   }
 }
 
+/** Marks the span of a request whose response stopped before its end (destroyed, connection lost). */
+function markCutShort(span: Span, request: TrackedRequest): void {
+  const response = request.res
+  if (response && !response.complete && span.isRecording()) {
+    span.setAttribute(ATTR_ERROR_TYPE, ERROR_TYPE_ABORTED)
+    span.setStatus({ code: SpanStatusCode.ERROR })
+  }
+}
+
 /** Ends the span once the request is over: response read to its end, or the request gone. */
 function endOnClose(this: TrackedRequest): void {
   const span = this[kSpan]
   if (!span) return
   this[kSpan] = undefined
-  const response = this.res
-  if (response && !response.complete) {
-    // the response stopped before its end (destroyed, connection lost), without a request error
-    span.setAttribute(ATTR_ERROR_TYPE, ERROR_TYPE_ABORTED)
-    span.setStatus({ code: SpanStatusCode.ERROR })
-  }
+  markCutShort(span, this)
   span.end()
 }
 
@@ -125,18 +129,23 @@ export function traceHttpRequests(tracerFor: TracerFor): () => void {
 }
 
 /**
- * instrumentation-http's options on Node 20: outgoing side only (the adapters own SERVER
- * spans), no span for a call whose caller set `traceparent`, and `url.full` as every other
- * CLIENT span records it. Its own `url.full` keeps the query beyond a few signature names; the
- * request hook replaces it synchronously, right after the request is constructed and before
- * anything is sent or exported.
+ * instrumentation-http's options on Node 20, so that its CLIENT spans look like the others:
+ * outgoing side only (the adapters own SERVER spans), no span for a call whose caller set
+ * `traceparent`, `url.full` sanitized, `error.type` on 4xx/5xx and on a response cut short (a
+ * failed call keeps the instrumentation's `error.type`, the error's name). Its own
+ * `url.full` keeps the query beyond a few signature names; the request hook replaces it
+ * synchronously, right after the request is constructed, before anything is sent or exported.
  */
 export function httpInstrumentationConfig(): HttpInstrumentationConfig {
   return {
     disableIncomingRequestInstrumentation: true,
     ignoreOutgoingRequestHook: (options) => hasTraceparent(options.headers),
     requestHook: (span, request) => {
-      if ('path' in request) span.setAttribute(ATTR_URL_FULL, clientUrl(callOf(request)))
+      if (!('path' in request)) return
+      span.setAttribute(ATTR_URL_FULL, clientUrl(callOf(request)))
+      // runs before the instrumentation's own close listener, which ends the span
+      request.once('close', () => markCutShort(span, request))
     },
+    responseHook: (span, response) => recordResponseStatus(span, response.statusCode ?? 0),
   }
 }
