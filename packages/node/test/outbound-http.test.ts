@@ -120,6 +120,16 @@ describe(`outgoing node:http and node:https on Node ${process.versions.node}`, (
     expect(receivedAt('/post')).toMatchObject({ method: 'POST', traceparent: TRACEPARENT_OF(call) })
   })
 
+  it('traces a reference to http.get taken before tracing started only without the patch', () => {
+    expect(outcomes.early).toBe('status 200')
+    if (channels) {
+      expect(receivedAt('/early').traceparent).toBe(TRACEPARENT_OF(onlyClientOf('early')))
+    } else {
+      // the patch replaces the module's property; a reference taken before it is the original
+      expect(clientsOf('early')).toEqual([])
+    }
+  })
+
   it.each([
     ['missing', 404],
     ['boom', 500],
