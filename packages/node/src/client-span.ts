@@ -32,6 +32,8 @@ export interface ClientCall {
 
 /** `url.full` of a call: userinfo never appears, the query is redacted (`sanitizeUrl`). */
 export function clientUrl(call: ClientCall): string {
+  // a request to a forward proxy names the absolute URL as its target
+  if (!call.target.startsWith('/') && call.target.includes('://')) return sanitizeUrl(call.target)
   const host = call.host.includes(':') ? `[${call.host}]` : call.host
   return sanitizeUrl(`${call.scheme}://${host}:${call.port}${call.target}`)
 }

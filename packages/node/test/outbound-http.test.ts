@@ -130,6 +130,12 @@ describe(`outgoing node:http and node:https on Node ${process.versions.node}`, (
     }
   })
 
+  it('records the absolute URL of a request made as to a forward proxy', () => {
+    const call = onlyClientOf('proxied')
+    const port = call.attributes['server.port'] as number
+    expect(call.attributes['url.full']).toBe(`http://127.0.0.1:${port}/proxied?token=REDACTED`)
+  })
+
   it.each([
     ['missing', 404],
     ['boom', 500],
