@@ -38,6 +38,21 @@ export function clientUrl(call: ClientCall): string {
   return sanitizeUrl(`${call.scheme}://${host}:${call.port}${call.target}`)
 }
 
+/** Where a request object holds its CLIENT span until the span ends. */
+export const kClientSpan = Symbol('tracehop.clientSpan')
+
+/** A request object as the channels hand it, with its CLIENT span. */
+export interface WithClientSpan {
+  [kClientSpan]?: Span | undefined
+}
+
+/** Takes the span off the request: only the first of the events that end it gets it. */
+export function takeSpan(request: WithClientSpan): Span | undefined {
+  const span = request[kClientSpan]
+  if (span) request[kClientSpan] = undefined
+  return span
+}
+
 /** The attributes a CLIENT span starts with. */
 export function clientAttributes(call: ClientCall): Attributes {
   return {

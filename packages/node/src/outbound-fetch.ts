@@ -1,16 +1,19 @@
 // CLIENT spans and context propagation for fetch() and undici, through the diagnostics channels
 // undici publishes (Node's own fetch included). Nothing is patched, so it works the same under
 // ESM, CommonJS and bundlers.
-import { context, propagation, trace, type Span, type TextMapSetter } from '@opentelemetry/api'
+import { context, propagation, trace, type TextMapSetter } from '@opentelemetry/api'
 import { isTracingSuppressed } from '@opentelemetry/core'
-import diagnosticsChannel from 'node:diagnostics_channel'
 import {
   endWithError,
   hasTraceparent,
+  kClientSpan,
   recordResponseStatus,
   startClientSpan,
+  takeSpan,
   type TracerFor,
+  type WithClientSpan,
 } from './client-span.js'
+import { subscribeChannels } from './channels.js'
 
 /** The parts of undici's request object the channels hand us. */
 interface UndiciRequest {
@@ -25,8 +28,7 @@ interface UndiciResponse {
   statusCode?: number
 }
 
-const kSpan = Symbol('tracehop.fetchSpan')
-type TrackedRequest = UndiciRequest & { [kSpan]?: Span }
+type TrackedRequest = UndiciRequest & WithClientSpan
 
 const setter: TextMapSetter<UndiciRequest> = {
   set(request, key, value) {
@@ -67,37 +69,28 @@ export function traceFetch(tracerFor: TracerFor): () => void {
       port,
       target: request.path ?? '/',
     })
-    request[kSpan] = span
+    request[kClientSpan] = span
     propagation.inject(trace.setSpan(parent, span), request, setter)
   }
   const onHeaders = (message: unknown): void => {
     const { request, response } = message as { request: TrackedRequest; response: UndiciResponse }
-    const span = request[kSpan]
+    const span = request[kClientSpan]
     if (!span) return
     recordResponseStatus(span, response.statusCode ?? 0)
   }
   const onTrailers = (message: unknown): void => {
     const { request } = message as { request: TrackedRequest }
-    const span = request[kSpan]
-    if (!span) return
-    request[kSpan] = undefined
-    span.end()
+    takeSpan(request)?.end()
   }
   const onError = (message: unknown): void => {
     const { request, error } = message as { request: TrackedRequest; error: unknown }
-    const span = request[kSpan]
-    if (!span) return
-    request[kSpan] = undefined
-    endWithError(span, error)
+    const span = takeSpan(request)
+    if (span) endWithError(span, error)
   }
-  const channels: [string, (message: unknown) => void][] = [
+  return subscribeChannels([
     ['undici:request:create', onCreate],
     ['undici:request:headers', onHeaders],
     ['undici:request:trailers', onTrailers],
     ['undici:request:error', onError],
-  ]
-  for (const [name, listener] of channels) diagnosticsChannel.subscribe(name, listener)
-  return () => {
-    for (const [name, listener] of channels) diagnosticsChannel.unsubscribe(name, listener)
-  }
+  ])
 }

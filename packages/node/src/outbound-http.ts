@@ -16,17 +16,20 @@ import { isTracingSuppressed } from '@opentelemetry/core'
 import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http'
 import { ATTR_ERROR_TYPE, ATTR_URL_FULL } from '@opentelemetry/semantic-conventions'
 import { ERROR_TYPE_ABORTED } from '@tracehop/core'
-import diagnosticsChannel from 'node:diagnostics_channel'
 import type { ClientRequest, IncomingMessage } from 'node:http'
 import {
   clientUrl,
   endWithError,
   hasTraceparent,
+  kClientSpan,
   recordResponseStatus,
   startClientSpan,
+  takeSpan,
   type ClientCall,
   type TracerFor,
+  type WithClientSpan,
 } from './client-span.js'
+import { subscribeChannels } from './channels.js'
 
 /** `true` on the Node versions that publish `http.client.request.created` (22.12, 23.2 and later). */
 export function hasRequestCreatedChannel(version: string): boolean {
@@ -37,8 +40,7 @@ export function hasRequestCreatedChannel(version: string): boolean {
 /** Whether this process traces node:http through its channels (else through instrumentation-http). */
 export const HTTP_CHANNELS = hasRequestCreatedChannel(process.versions.node)
 
-const kSpan = Symbol('tracehop.httpSpan')
-type TrackedRequest = ClientRequest & { [kSpan]?: Span; res?: IncomingMessage | null }
+type TrackedRequest = ClientRequest & WithClientSpan & { res?: IncomingMessage | null }
 
 const setter: TextMapSetter<ClientRequest> = {
   set(request, key, value) {
@@ -79,9 +81,8 @@ function markCutShort(span: Span, request: TrackedRequest): void {
 
 /** Ends the span once the request is over: response read to its end, or the request gone. */
 function endOnClose(this: TrackedRequest): void {
-  const span = this[kSpan]
+  const span = takeSpan(this)
   if (!span) return
-  this[kSpan] = undefined
   markCutShort(span, this)
   span.end()
 }
@@ -100,32 +101,26 @@ export function traceHttpRequests(tracerFor: TracerFor): () => void {
     if (isTracingSuppressed(parent) || request.headersSent) return
     if (request.getHeader('traceparent') !== undefined) return
     const span = startClientSpan(tracerFor, parent, callOf(request))
-    request[kSpan] = span
+    request[kClientSpan] = span
     propagation.inject(trace.setSpan(parent, span), request, setter)
     request.once('close', endOnClose)
   }
   const onResponse = (message: unknown): void => {
     // published when the response head arrives, before the body
     const { request, response } = message as { request: TrackedRequest; response: IncomingMessage }
-    const span = request[kSpan]
+    const span = request[kClientSpan]
     if (span) recordResponseStatus(span, response.statusCode ?? 0)
   }
   const onError = (message: unknown): void => {
     const { request, error } = message as { request: TrackedRequest; error: unknown }
-    const span = request[kSpan]
-    if (!span) return
-    request[kSpan] = undefined
-    endWithError(span, error)
+    const span = takeSpan(request)
+    if (span) endWithError(span, error)
   }
-  const channels: [string, (message: unknown) => void][] = [
+  return subscribeChannels([
     ['http.client.request.created', onCreated],
     ['http.client.response.finish', onResponse],
     ['http.client.request.error', onError],
-  ]
-  for (const [name, listener] of channels) diagnosticsChannel.subscribe(name, listener)
-  return () => {
-    for (const [name, listener] of channels) diagnosticsChannel.unsubscribe(name, listener)
-  }
+  ])
 }
 
 /**

@@ -4,17 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hasRequestCreatedChannel } from '../src/outbound-http.js'
 import { runFixture } from './helpers/fixtures.js'
-
-interface PrintedSpan {
-  name: string
-  kind: string
-  spanId: string
-  traceId: string
-  parentSpanId?: string
-  service: string
-  attributes: Record<string, unknown>
-  status: { code: number; message?: string }
-}
+import type { PrintedSpan } from './helpers/printed-span.js'
 
 // The fixture runs on the Node running these tests: through node:http's channels from 22.12,
 // through instrumentation-http on Node 20.

@@ -1,16 +1,5 @@
 import { runFixture } from './helpers/fixtures.js'
-
-interface PrintedSpan {
-  name: string
-  kind: string
-  spanId: string
-  traceId: string
-  parentSpanId?: string
-  service: string
-  version?: string
-  attributes: Record<string, unknown>
-  status: { code: number; message?: string }
-}
+import type { PrintedSpan } from './helpers/printed-span.js'
 
 describe('forService and outgoing fetch', () => {
   let spans: PrintedSpan[]
