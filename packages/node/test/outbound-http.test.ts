@@ -126,6 +126,19 @@ describe(`outgoing node:http and node:https on Node ${process.versions.node}`, (
     expect(call.attributes['url.full']).toBe(`http://127.0.0.1:${port}/proxied?token=REDACTED`)
   })
 
+  it.each(['ipv6', 'ipv6-fetch'])(
+    'records an IPv6 host without brackets, in brackets in url.full (%s)',
+    (name) => {
+      const call = onlyClientOf(name)
+      const port = call.attributes['server.port'] as number
+      expect(call.attributes).toMatchObject({
+        'server.address': '::1',
+        'url.full': `http://[::1]:${port}/${name === 'ipv6' ? 'v6' : 'v6-fetch'}`,
+        'http.response.status_code': 200,
+      })
+    },
+  )
+
   it.each([
     ['missing', 404],
     ['boom', 500],
