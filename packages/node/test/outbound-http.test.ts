@@ -31,6 +31,7 @@ describe(`outgoing node:http and node:https on Node ${process.versions.node}`, (
   let received: Record<string, string>[]
   let outcomes: Record<string, string>
   let patched: Record<string, boolean>
+  let subscribed: { before: boolean; after: boolean }
   const tls = mkdtempSync(join(tmpdir(), 'tracehop-tls-'))
   afterAll(() => rmSync(tls, { recursive: true, force: true }))
 
@@ -50,11 +51,12 @@ describe(`outgoing node:http and node:https on Node ${process.versions.node}`, (
       env: { TLS_KEY: key, TLS_CERT: cert },
     })
     expect(result).toMatchObject({ code: 0, stderr: '' })
-    ;({ spans, received, outcomes, patched } = JSON.parse(result.stdout) as {
+    ;({ spans, received, outcomes, patched, subscribed } = JSON.parse(result.stdout) as {
       spans: PrintedSpan[]
       received: Record<string, string>[]
       outcomes: Record<string, string>
       patched: Record<string, boolean>
+      subscribed: { before: boolean; after: boolean }
     })
   })
 
@@ -77,6 +79,10 @@ describe(`outgoing node:http and node:https on Node ${process.versions.node}`, (
         'https.request': false,
         'https.get': false,
       })
+    })
+
+    it('unsubscribes from the channels on shutdown', () => {
+      expect(subscribed).toEqual({ before: true, after: false })
     })
   } else {
     it('patches node:http through instrumentation-http (Node 20)', () => {
