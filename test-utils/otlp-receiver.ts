@@ -84,6 +84,8 @@ export interface ReceivedRequest {
   path: string
   /** Request headers (HTTP) or metadata (gRPC), names lower-cased. */
   headers: Record<string, string | string[] | undefined>
+  /** The payload as sent, gunzipped: what a collector would store, to search for leaks. */
+  body: Buffer
 }
 
 /** A running receiver. */
@@ -282,7 +284,7 @@ class Receiver implements OtlpReceiver {
     signal: 'traces' | 'metrics',
     encoding: 'protobuf' | 'json',
     body: Buffer,
-    meta: { transport: 'http' | 'grpc'; path: string; headers: ReceivedRequest['headers'] },
+    meta: Omit<ReceivedRequest, 'signal' | 'encoding' | 'body'>,
   ): void {
     const ids = encoding === 'json' ? hexId : base64Id
     const message: Json =
@@ -292,7 +294,7 @@ class Receiver implements OtlpReceiver {
             signal === 'traces' ? ExportTraceServiceRequest : ExportMetricsServiceRequest,
             body,
           )
-    this.requests.push({ signal, encoding, ...meta })
+    this.requests.push({ signal, encoding, ...meta, body })
     if (signal === 'traces') this.spans.push(...decodeSpans(message, ids))
     else this.metrics.push(...decodeMetrics(message))
     this.notify()

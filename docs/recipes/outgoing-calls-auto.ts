@@ -1,6 +1,7 @@
 // Outgoing calls traced by @tracehop/node alone: no injectHeaders(), no CLIENT spans by hand.
 // fetch and undici are traced through undici's diagnostics channels, node:http (and axios on top
-// of it) through @opentelemetry/instrumentation-http's outgoing side.
+// of it) through node:http's on Node 22.12 and later, through @opentelemetry/instrumentation-http's
+// outgoing side on Node 20.
 // Run it: OTEL_SERVICE_NAME=checkout node --import tsx --import @tracehop/node/register outgoing-calls-auto.ts
 import { traceHandler } from '@tracehop/core'
 import axios from 'axios'

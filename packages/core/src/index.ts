@@ -58,6 +58,7 @@ export {
 } from './request-trace.js'
 export { reportLostContext, resetLostContextReports } from './diagnostics.js'
 export { DEFAULT_REDACTED_QUERY_PARAMS } from './redact.js'
+export { sanitizeUrl } from './sanitize-url.js'
 export {
   compileResponseHeaderCapture,
   DEFAULT_REDACTED_HEADERS,

@@ -7,6 +7,7 @@ import {
   createRequestLifecycle,
   getRequestTrace,
   logFields,
+  sanitizeUrl,
   traceHandler,
   tryGetRequestTrace,
   withSpan,
@@ -38,6 +39,7 @@ describe('public types', () => {
     expectTypeOf<RequestLifecycle['start']>().returns.toEqualTypeOf<RequestTrace | undefined>()
     expectTypeOf(getRequestTrace).returns.toEqualTypeOf<RequestTrace>()
     expectTypeOf(tryGetRequestTrace).returns.toEqualTypeOf<RequestTrace | undefined>()
+    expectTypeOf(sanitizeUrl).toEqualTypeOf<(url: string) => string>()
     expectTypeOf(traceHandler<IncomingMessage, ServerResponse>)
       .parameter(1)
       .toEqualTypeOf<TraceOptions | undefined>()

@@ -35,6 +35,8 @@ import { resolveConfig, type ResolvedConfig } from './config.js'
 import { ExportQueueSpanProcessor } from './export-queue.js'
 import { otlpMetricExporter, otlpTraceExporter, prometheusReader } from './exporters.js'
 import { traceFetch } from './outbound-fetch.js'
+import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http'
+import { HTTP_CHANNELS, httpInstrumentationConfig, traceHttpRequests } from './outbound-http.js'
 import { loadOptionalPeers, sdkLineProblem } from './peers.js'
 import { buildResource } from './resource.js'
 import { flushOnSignals } from './signals.js'
@@ -131,12 +133,15 @@ function buildPropagator(config: ResolvedConfig): TextMapPropagator {
 /** instrumentation-http for outgoing `http.request` (an optional peer), incoming requests left alone. */
 function httpInstrumentation(): InstrumentationLike {
   const [{ HttpInstrumentation }] = loadOptionalPeers<
-    [{ HttpInstrumentation: new (config: Record<string, unknown>) => InstrumentationLike }, unknown]
+    [
+      { HttpInstrumentation: new (config: HttpInstrumentationConfig) => InstrumentationLike },
+      unknown,
+    ]
   >(
     ['@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation'],
     'Tracing outgoing http.request on this Node version (outbound.http)',
   )
-  return new HttpInstrumentation({ disableIncomingRequestInstrumentation: true })
+  return new HttpInstrumentation(httpInstrumentationConfig())
 }
 
 /** Points the instrumentations at our providers and enables them; returns the undo. */
@@ -323,12 +328,14 @@ function setup(
 
   // Outgoing calls, and the user's instrumentations.
   if (config.outboundFetch) teardown.hooks.push(traceFetch(tracerFor))
+  if (config.outboundHttp && HTTP_CHANNELS) teardown.hooks.push(traceHttpRequests(tracerFor))
+  const patchHttp = config.outboundHttp && !HTTP_CHANNELS // Node 20
   const instrumentations: InstrumentationLike[] = []
-  if (config.outboundHttp) instrumentations.push(httpInstrumentation())
+  if (patchHttp) instrumentations.push(httpInstrumentation())
   instrumentations.push(...(options.instrumentations ?? []))
   if (instrumentations.length > 0) {
     teardown.hooks.push(enableInstrumentations(instrumentations, tracerProvider, meterProvider))
-    if (config.outboundHttp) {
+    if (patchHttp) {
       // The http instrumentation patches through a require hook; requiring the modules once
       // here applies it to the shared module objects, which ESM imports of node:http also see.
       const load = createRequire(join(process.cwd(), 'tracehop.cjs'))

@@ -1,16 +1,5 @@
 import { runFixture } from './helpers/fixtures.js'
-
-interface PrintedSpan {
-  name: string
-  kind: string
-  spanId: string
-  traceId: string
-  parentSpanId?: string
-  service: string
-  version?: string
-  attributes: Record<string, unknown>
-  status: { code: number; message?: string }
-}
+import type { PrintedSpan } from './helpers/printed-span.js'
 
 describe('forService and outgoing fetch', () => {
   let spans: PrintedSpan[]
@@ -44,7 +33,7 @@ describe('forService and outgoing fetch', () => {
     expect(clientsOf('gateway-work').map((s) => s.service)).toEqual(['gateway'])
   })
 
-  it('sends the CLIENT span as the parent, and keeps the query out of url.full', () => {
+  it('sends the CLIENT span as the parent, and redacts the query in url.full', () => {
     const [call] = clientsOf('orders-work')
     // sampled, and the Level 2 random flag: the SDK's trace ids are random
     expect(received[0]!.traceparent).toBe(`00-${call!.traceId}-${call!.spanId}-03`)
@@ -52,7 +41,7 @@ describe('forService and outgoing fetch', () => {
       'http.request.method': 'GET',
       'server.address': '127.0.0.1',
       'server.port': Number(new URL(call!.attributes['url.full'] as string).port),
-      'url.full': expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/x$/),
+      'url.full': expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/x\?token=REDACTED$/),
       'http.response.status_code': 200,
     })
     expect(call!.status.code).toBe(0)
