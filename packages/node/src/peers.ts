@@ -52,10 +52,10 @@ function rangeFor(name: string, major: number): string {
 }
 
 function isMissing(error: unknown, name: string): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  return (
-    code === 'MODULE_NOT_FOUND' && error instanceof Error && error.message.includes(`'${name}'`)
-  )
+  // the package itself, not a module it failed to load; duck-typed, since an error from another
+  // realm (a test runner's resolver) is no instance of this realm's Error
+  const message = (error as { message?: unknown } | null)?.message
+  return typeof message === 'string' && message.startsWith(`Cannot find module '${name}'`)
 }
 
 /**
