@@ -1,6 +1,6 @@
 import type { Config } from 'jest'
 
-const packages = ['core', 'express', 'fastify', 'node']
+const packages = ['core', 'express', 'fastify', 'node', 'viewer']
 
 const swc: [string, Record<string, unknown>] = [
   '@swc/jest',
