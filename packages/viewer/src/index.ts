@@ -1,3 +1,5 @@
+export { startViewer } from './server/viewer.js'
+export type { Viewer, ViewerOptions } from './types.js'
 export type {
   ApiError,
   AttributeValue,

@@ -186,7 +186,7 @@ export interface ViewSpan {
 export type HintKind =
   /** A span's parent never arrived. */
   | 'missing-parent'
-  /** More than one span in the trace has no parent (or a missing one). */
+  /** More than one span in the trace has no parent id at all. */
   | 'several-roots'
   /** A CONSUMER span whose parent (or link) is no PRODUCER span of this trace. */
   | 'consumer-without-producer'
@@ -194,13 +194,11 @@ export type HintKind =
   | 'server-without-client'
   /** tracehop did not continue the caller's trace (`tracehop.remote_parent.policy` = link | ignore). */
   | 'remote-parent-policy'
-  /** tracehop recorded that the request's context was lost and re-entered. */
-  | 'lost-context'
 
 /** One broken-trace hint: what is wrong, on which span, in one sentence a newcomer can act on. */
 export interface TraceHint {
   kind: HintKind
-  /** The span the hint is about (for `several-roots`: each extra root gets one hint). */
+  /** The span the hint is about (for `several-roots`: every root but the earliest gets one). */
   spanId: string
   /** The missing or remote parent's span id, where there is one. */
   parentSpanId?: string
