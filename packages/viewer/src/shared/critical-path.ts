@@ -32,9 +32,16 @@ export function criticalPath(spans: readonly ViewSpan[]): CriticalSegment[] {
   return out.reverse()
 }
 
-// Appends the segments of `node` within [from, to) in reverse time order (latest first).
-function walk(node: SpanNode, from: number, to: number, out: CriticalSegment[]): void {
-  const spanId = node.span.spanId
+interface Frame {
+  spanId: string
+  from: number
+  /** Children clipped to [from, to), the one that ends last first. */
+  children: { child: SpanNode; start: number; end: number }[]
+  next: number
+  cursor: number
+}
+
+function frame(node: SpanNode, from: number, to: number): Frame {
   const children = node.children
     .map((child) => ({
       child,
@@ -43,16 +50,27 @@ function walk(node: SpanNode, from: number, to: number, out: CriticalSegment[]):
     }))
     .filter((c) => c.end > c.start)
     .sort((a, b) => b.end - a.end)
-  let cursor = to
-  for (const c of children) {
-    if (cursor <= from) break
-    if (c.start >= cursor) continue
-    const end = Math.min(c.end, cursor)
-    if (end < cursor) push(out, spanId, end, cursor)
-    walk(c.child, c.start, end, out)
-    cursor = c.start
+  return { spanId: node.span.spanId, from, children, next: 0, cursor: to }
+}
+
+// Appends the segments of `node` within [from, to) in reverse time order (latest first). A loop
+// over an explicit stack rather than recursion: a trace can nest thousands of spans deep.
+function walk(node: SpanNode, from: number, to: number, out: CriticalSegment[]): void {
+  const stack = [frame(node, from, to)]
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!
+    const c = top.cursor > top.from ? top.children[top.next++] : undefined
+    if (c === undefined) {
+      if (top.cursor > top.from) push(out, top.spanId, top.from, top.cursor)
+      stack.pop()
+      continue
+    }
+    if (c.start >= top.cursor) continue
+    const end = Math.min(c.end, top.cursor)
+    if (end < top.cursor) push(out, top.spanId, end, top.cursor)
+    top.cursor = c.start
+    stack.push(frame(c.child, c.start, end))
   }
-  if (cursor > from) push(out, spanId, from, cursor)
 }
 
 function push(out: CriticalSegment[], spanId: string, startMs: number, endMs: number): void {
