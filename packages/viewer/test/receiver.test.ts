@@ -393,3 +393,15 @@ describe('protoReader', () => {
     expect(protoReader.id(new Uint8Array())).toBeUndefined()
   })
 })
+
+describe('64-bit numbers from protobuf', () => {
+  it('reads unsigned nanos and signed ints exactly', () => {
+    const big = { low: -1, high: -1, unsigned: true } // 2^64 - 1 as protobufjs' Long holds it
+    expect(protoReader.nanos(big)).toBe('18446744073709551615')
+    expect(protoReader.int({ low: -1, high: -1, unsigned: false })).toBe('-1')
+    expect(protoReader.int({ low: 5, high: 0, unsigned: false })).toBe('5')
+    expect(protoReader.nanos({ low: 0x6e5c_0000, high: 0x1797_4a2c, unsigned: true })).toBe(
+      (BigInt(0x1797_4a2c) * 2n ** 32n + BigInt(0x6e5c_0000)).toString(),
+    )
+  })
+})
