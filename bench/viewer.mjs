@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { performance } from 'node:perf_hooks'
 
 const { values } = parseArgs({
   options: {
