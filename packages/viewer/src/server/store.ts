@@ -325,7 +325,8 @@ function summarize(trace: StoredTrace): TraceSummary {
     rootService: root.service,
     services,
     spanCount: spans.length,
-    durationMs: Math.max(0, end - start),
+    // Rounded to the microsecond: the difference of two epoch-sized doubles has float noise.
+    durationMs: Math.max(0, Math.round((end - start) * 1000) / 1000),
     startTime: start,
     error: errorCount > 0,
     errorCount,
