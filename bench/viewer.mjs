@@ -176,7 +176,7 @@ async function timeQuery(label, path, rounds = 15) {
 await timeQuery('/api/traces', '/api/traces')
 await timeQuery('/api/traces?service=orders', '/api/traces?service=orders&limit=100')
 await timeQuery('/api/traces?error=true', '/api/traces?error=true')
-await timeQuery('/api/traces?q=/api/orders/42', '/api/traces?q=%2Fapi%2Forders%2F42')
+await timeQuery('/api/traces?q=/api/orders/1999', '/api/traces?q=%2Fapi%2Forders%2F1999')
 await timeQuery('/api/traces?minMs=0.1', '/api/traces?minMs=0.1')
 await timeQuery('/api/red', '/api/red', 5)
 await timeQuery('/api/service-map', '/api/service-map', 5)

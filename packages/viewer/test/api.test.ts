@@ -337,3 +337,34 @@ describe('GET /api/events', () => {
     }
   })
 })
+
+describe('RED and the service map after new spans', () => {
+  it('are computed again once the store changed, not served stale', async () => {
+    const viewer = await startTestViewer()
+    try {
+      const server = (n: number) =>
+        otlpSpan({
+          traceId: traceId(n),
+          spanId: spanId(n),
+          kind: SERVER,
+          attrs: { 'http.route': '/x' },
+        })
+      await postJson(viewer, batch({ a: [server(1)] }))
+      expect((await getJson<RedResponse>(viewer, '/api/red')).rows[0]!.count).toBe(1)
+      expect((await getJson<ServiceMapResponse>(viewer, '/api/service-map')).nodes).toHaveLength(1)
+      await postJson(
+        viewer,
+        batch({
+          a: [server(2)],
+          b: [otlpSpan({ traceId: traceId(2), spanId: spanId(3), parentSpanId: spanId(2) })],
+        }),
+      )
+      expect((await getJson<RedResponse>(viewer, '/api/red')).rows[0]!.count).toBe(2)
+      expect((await getJson<ServiceMapResponse>(viewer, '/api/service-map')).edges).toEqual([
+        { from: 'a', to: 'b', count: 1, errorCount: 0 },
+      ])
+    } finally {
+      await viewer.close()
+    }
+  })
+})
