@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
 
-const packages = ['core', 'express', 'fastify', 'node']
+const packages = ['core', 'express', 'fastify', 'node', 'viewer']
 
 /** @type {[string, Record<string, unknown>]} */
 const swc = [

@@ -37,6 +37,9 @@ const LINES = {
   },
 }
 
+/** Pins that stay on both lines: the viewer bundles the protobuf definitions of this release. */
+const KEEP = { '@tracehop/viewer': new Set(['@opentelemetry/otlp-transformer']) }
+
 function workspaceManifests() {
   const dirs = ['.', 'bench', 'test-utils']
   for (const parent of ['packages', 'examples']) {
@@ -74,7 +77,7 @@ function rewrite(lineNumber) {
     const manifest = JSON.parse(text)
     for (const field of ['dependencies', 'devDependencies']) {
       for (const name of Object.keys(manifest[field] ?? {})) {
-        if (!name.startsWith('@opentelemetry/')) continue
+        if (!name.startsWith('@opentelemetry/') || KEEP[manifest.name]?.has(name)) continue
         const version = versionFor(line, name)
         if (version !== undefined) manifest[field][name] = version
       }
