@@ -9,7 +9,10 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { TracerProvider as BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace'
+import {
+  TracerProvider as BasicTracerProvider,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace'
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
