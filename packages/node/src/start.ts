@@ -14,18 +14,11 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { Metadata } from '@grpc/grpc-js'
-import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc'
-import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http'
-import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus'
-import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc'
-import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation'
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
-import { PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics'
+import { type MetricReader } from '@opentelemetry/sdk-metrics'
 import { NodeSDK } from '@opentelemetry/sdk-node'
 import {
   BasicTracerProvider,
@@ -33,7 +26,6 @@ import {
   SimpleSpanProcessor,
   type ReadableSpan,
   type Span,
-  type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import { createPropagator } from '@tracehop/core'
@@ -41,8 +33,11 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { format } from 'node:util'
 import { resolveConfig, type ResolvedConfig } from './config.js'
-import { ExportQueueSpanProcessor } from './export-queue.js'
+import { endExportsWithin, ExportQueueSpanProcessor } from './export-queue.js'
+import { otlpMetricReader, otlpTraceExporter } from './otlp-export.js'
+import { loadOrderWarning } from './load-order.js'
 import { traceFetch } from './outbound-fetch.js'
+import { whereSpansGo } from './startup-note.js'
 import { buildResource } from './resource.js'
 import { flushOnSignals } from './signals.js'
 import type { ExportStats, TracingHandle, TracingOptions } from './types.js'
@@ -109,60 +104,6 @@ function noopHandle(serviceName: string): TracingHandle {
     forceFlush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
   }
-}
-
-/** gRPC carries headers as metadata; the exporter merges OTEL_EXPORTER_OTLP_HEADERS under it. */
-function grpcMetadata(config: ResolvedConfig): { metadata?: Metadata } {
-  if (config.headers === undefined) return {}
-  const metadata = new Metadata()
-  for (const [key, value] of Object.entries(config.headers)) metadata.set(key, value)
-  return { metadata }
-}
-
-function otlpTraceExporter(config: ResolvedConfig): SpanExporter {
-  const url = config.tracesUrl === undefined ? {} : { url: config.tracesUrl }
-  if (config.protocol === 'grpc') return new GrpcTraceExporter({ ...url, ...grpcMetadata(config) })
-  const options = {
-    ...url,
-    ...(config.headers === undefined ? {} : { headers: { ...config.headers } }),
-  }
-  return config.protocol === 'http/json'
-    ? new JsonTraceExporter(options)
-    : new ProtoTraceExporter(options)
-}
-
-function otlpMetricReader(config: ResolvedConfig): MetricReader {
-  const url =
-    config.endpoint === undefined
-      ? undefined
-      : config.protocol === 'grpc'
-        ? config.endpoint
-        : `${config.endpoint.replace(/\/+$/, '')}/v1/metrics`
-  const options = {
-    ...(url === undefined ? {} : { url }),
-    ...(config.headers === undefined ? {} : { headers: { ...config.headers } }),
-  }
-  const exporter =
-    config.protocol === 'grpc'
-      ? new GrpcMetricExporter({ ...(url === undefined ? {} : { url }), ...grpcMetadata(config) })
-      : config.protocol === 'http/json'
-        ? new JsonMetricExporter(options)
-        : new ProtoMetricExporter(options)
-  return new PeriodicExportingMetricReader({
-    exporter,
-    exportIntervalMillis: config.metricsIntervalMillis,
-    exportTimeoutMillis: Math.min(30_000, config.metricsIntervalMillis),
-  })
-}
-
-/** Where OTLP goes, for messages. */
-function otlpTarget(config: ResolvedConfig, env: NodeJS.ProcessEnv): string {
-  return (
-    config.tracesUrl ??
-    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
-    env.OTEL_EXPORTER_OTLP_ENDPOINT ??
-    (config.protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318')
-  )
 }
 
 function buildPropagator(config: ResolvedConfig): TextMapPropagator {
@@ -246,12 +187,8 @@ function setup(
     exporterKind = 'custom'
   }
   if (config.exporters.includes('otlp')) {
-    queue = new ExportQueueSpanProcessor(
-      otlpTraceExporter(config),
-      config.batch,
-      warnings,
-      otlpTarget(config, process.env),
-    )
+    const { exporter, link } = otlpTraceExporter(config)
+    queue = new ExportQueueSpanProcessor(exporter, config.batch, warnings, config.tracesUrl, link)
     processors.push(queue)
     exporterKind = 'otlp'
   }
@@ -265,7 +202,8 @@ function setup(
 
   // Metrics.
   const metricReaders: MetricReader[] = []
-  if (config.metricsOtlp) metricReaders.push(otlpMetricReader(config))
+  const metricsLink = config.metricsOtlp ? otlpMetricReader(config) : undefined
+  if (metricsLink) metricReaders.push(metricsLink.reader)
   if (config.prometheus) {
     metricReaders.push(
       new PrometheusExporter({ ...config.prometheus }, (error) => {
@@ -337,6 +275,8 @@ function setup(
     instrumentations.push(new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }))
   }
   instrumentations.push(...(options.instrumentations ?? []))
+  const loadOrder = loadOrderWarning(instrumentations)
+  if (loadOrder !== undefined) warn(loadOrder)
   if (instrumentations.length > 0) {
     teardown.hooks.push(registerInstrumentations({ instrumentations, tracerProvider }))
     if (config.outboundHttp) {
@@ -375,7 +315,10 @@ function setup(
   const forceFlush = async (): Promise<void> => {
     if (shutdownPromise) return
     if (!(await settleWithin(flushAll(), config.shutdownTimeoutMillis))) {
-      warnings.repeating(`flushing spans did not finish within ${config.shutdownTimeoutMillis} ms`)
+      warnings.repeating(
+        'flush',
+        `flushing spans did not finish within ${config.shutdownTimeoutMillis} ms`,
+      )
     }
   }
   if (config.handleSignals) {
@@ -395,6 +338,7 @@ function setup(
 
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
+      const cut = endExportsWithin(config.shutdownTimeoutMillis, queue, metricsLink?.link)
       for (const step of teardown.hooks.splice(0).reverse()) step()
       // Flush first: a simple processor's shutdown does not wait for exports still waiting on
       // the resource's async attributes.
@@ -404,14 +348,17 @@ function setup(
         ),
         config.shutdownTimeoutMillis,
       )
-      if (!done) {
-        warnings.once(`shutdown did not finish within ${config.shutdownTimeoutMillis} ms`)
+      if (!done || cut() !== '') {
+        warnings.once(`shutdown did not finish within ${config.shutdownTimeoutMillis} ms${cut()}`)
       }
       for (const step of teardown.globals.splice(0)) step()
       if (running === handle) running = undefined
     })()
     return shutdownPromise
   }
+
+  const note = whereSpansGo(config, process.env)
+  if (note !== undefined) warnings.once(note)
 
   const handle: TracingHandle = {
     enabled: true,
