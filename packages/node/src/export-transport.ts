@@ -103,12 +103,24 @@ export class ExportTransport implements Transport {
     }
   }
 
+  /**
+   * @param quietOnAbort report an export ended by `abort()` as done: for the metric reader,
+   *   which would report each such export as an error at shutdown, after tracehop's own warning.
+   */
+  constructor(private readonly quietOnAbort = false) {}
+
+  private ended(): TransportResult {
+    return this.quietOnAbort
+      ? { status: 'success' }
+      : { status: 'failure', error: new Error('tracehop shut down') }
+  }
+
   async send(data: Uint8Array, timeoutMillis: number): Promise<TransportResult> {
     const inner = this.inner!
     const deadline = performance.now() + timeoutMillis
     let backoff = FIRST_BACKOFF_MILLIS
     for (;;) {
-      if (this.aborted) return { status: 'failure', error: new Error('tracehop shut down') }
+      if (this.aborted) return this.ended()
       this.lastResponse = undefined
       const remaining = deadline - performance.now()
       const result =
@@ -116,7 +128,7 @@ export class ExportTransport implements Transport {
           ? await inner.send(data, Math.ceil(remaining))
           : { status: 'retryable' as const, error: new Error('Request timed out') }
       if (result.status === 'success') return result
-      if (this.aborted) return { status: 'failure', error: new Error('tracehop shut down') }
+      if (this.aborted) return this.ended()
       const cause = this.cause(result, timeoutMillis)
       if (result.status === 'failure') return { status: 'failure', error: cause }
       // Spread the retries of many processes: ±20 % around the backoff.

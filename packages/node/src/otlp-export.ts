@@ -50,7 +50,7 @@ export function otlpMetricReader(config: ResolvedConfig): {
   reader: MetricReader
   link: ExportTransport
 } {
-  const link = new ExportTransport()
+  const link = new ExportTransport(true)
   const url = config.metricsUrl
   const exporter =
     config.protocol === 'grpc'
