@@ -37,6 +37,7 @@ import { endExportsWithin, ExportQueueSpanProcessor } from './export-queue.js'
 import { otlpMetricReader, otlpTraceExporter } from './otlp-export.js'
 import { loadOrderWarning } from './load-order.js'
 import { traceFetch } from './outbound-fetch.js'
+import { warnOnUnpatchedHttp } from './unpatched-http.js'
 import { whereSpansGo } from './startup-note.js'
 import { buildResource } from './resource.js'
 import { flushOnSignals } from './signals.js'
@@ -270,6 +271,7 @@ function setup(
 
   // Outgoing calls.
   if (config.outboundFetch) teardown.hooks.push(traceFetch(tracerFor))
+  if (config.outboundHttp) teardown.hooks.push(warnOnUnpatchedHttp(warn))
   const instrumentations: Instrumentation[] = []
   if (config.outboundHttp) {
     instrumentations.push(new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }))
