@@ -35,10 +35,14 @@ export interface ResolvedConfig {
   readonly exporters: readonly ('otlp' | 'console')[]
   readonly customExporter: SpanExporter | undefined
   readonly protocol: OtlpProtocol
-  /** Full traces URL when an option set it; otherwise the exporter reads the variables itself. */
-  readonly tracesUrl: string | undefined
+  /** The OTLP traces URL requested, from the options or the variables. */
+  readonly tracesUrl: string
+  /** The OTLP metrics URL requested, from the options or the variables. */
+  readonly metricsUrl: string
   /** Base URL when an option set it. */
   readonly endpoint: string | undefined
+  /** Longest one OTLP export may take, retries included: `exportTimeoutMillis`, or less. */
+  readonly exportAttemptMillis: number
   readonly headers: Readonly<Record<string, string>> | undefined
   readonly sampler: Sampler
   readonly samplerDescription: string
@@ -331,7 +335,54 @@ function resolveBatch(options: TracingOptions, env: Env, warn: Warn): Required<B
       Math.floor(pick('maxExportBatchSize', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512)),
     ),
     scheduledDelayMillis: pick('scheduledDelayMillis', 'OTEL_BSP_SCHEDULE_DELAY', 5000),
-    exportTimeoutMillis: pick('exportTimeoutMillis', 'OTEL_BSP_EXPORT_TIMEOUT', 30_000),
+    // Not the specification's 30 s: a collector that accepts and never answers would stall
+    // the whole pipeline that long per attempt.
+    exportTimeoutMillis: pick('exportTimeoutMillis', 'OTEL_BSP_EXPORT_TIMEOUT', 5000),
+  }
+}
+
+const SIGNAL_PATHS = ['/v1/traces', '/v1/metrics'] as const
+
+/**
+ * The URLs requested for each signal. A base endpoint gets `/v1/traces` and `/v1/metrics`
+ * appended (OTLP/HTTP); one that already ends in either path is taken as meant for that signal:
+ * its base is used, with a note, instead of requesting `/v1/traces/v1/traces`.
+ */
+function resolveUrls(
+  protocol: OtlpProtocol,
+  endpointOption: string | undefined,
+  tracesOption: string | undefined,
+  env: Env,
+  warn: Warn,
+): { tracesUrl: string; metricsUrl: string } {
+  const fromEnv = (name: string): string | undefined => {
+    const value = envString(env, name)
+    if (value === undefined || (/^https?:\/\//i.test(value) && URL.canParse(value))) return value
+    warn(`${name}=${JSON.stringify(value)} is not an http:// or https:// URL; ignored`)
+    return undefined
+  }
+  const source =
+    endpointOption === undefined ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : 'the "endpoint" option'
+  const endpoint = endpointOption ?? fromEnv('OTEL_EXPORTER_OTLP_ENDPOINT')
+  const traces = tracesOption ?? fromEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
+  const metrics = fromEnv('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT')
+  if (protocol === 'grpc') {
+    const base = endpoint ?? 'http://localhost:4317'
+    return { tracesUrl: traces ?? base, metricsUrl: metrics ?? base }
+  }
+  let base = (endpoint ?? 'http://localhost:4318').replace(/\/+$/, '')
+  const suffix = SIGNAL_PATHS.find((path) => base.endsWith(path))
+  if (suffix !== undefined && endpoint !== undefined) {
+    base = base.slice(0, -suffix.length)
+    const signal = suffix === '/v1/traces' ? 'spans' : 'metrics'
+    warn(
+      `${source} (${endpoint}) already ends in ${suffix}; ${signal} go to ${base}${suffix}, ` +
+        `not ${base}${suffix}${suffix} (the endpoint is the base URL: ${base})`,
+    )
+  }
+  return {
+    tracesUrl: traces ?? `${base}/v1/traces`,
+    metricsUrl: metrics ?? `${base}/v1/metrics`,
   }
 }
 
@@ -379,10 +430,7 @@ export function resolveConfig(options: TracingOptions, env: Env, warn: Warn): Re
       protocol = 'http/protobuf'
     }
   }
-  let tracesUrl = tracesEndpoint
-  if (tracesUrl === undefined && endpoint !== undefined) {
-    tracesUrl = protocol === 'grpc' ? endpoint : `${endpoint.replace(/\/+$/, '')}/v1/traces`
-  }
+  const urls = resolveUrls(protocol, endpoint, tracesEndpoint, env, warn)
 
   const headers = options.headers as Record<string, string> | undefined
   if (headers !== undefined) {
@@ -437,6 +485,7 @@ export function resolveConfig(options: TracingOptions, env: Env, warn: Warn): Re
     fail('waterfall', 'an object', options.waterfall)
   }
 
+  const batch = resolveBatch(options, env, warn)
   return {
     disabled,
     serviceName,
@@ -445,7 +494,7 @@ export function resolveConfig(options: TracingOptions, env: Env, warn: Warn): Re
     exporters,
     customExporter: custom,
     protocol,
-    tracesUrl,
+    ...urls,
     endpoint,
     headers,
     sampler,
@@ -454,7 +503,16 @@ export function resolveConfig(options: TracingOptions, env: Env, warn: Warn): Re
     outboundFetch,
     outboundHttp,
     ...resolveMetrics(options, env, warn),
-    batch: resolveBatch(options, env, warn),
+    batch,
+    exportAttemptMillis: Math.min(
+      batch.exportTimeoutMillis,
+      envNumber(
+        env,
+        'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
+        envNumber(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', batch.exportTimeoutMillis, warn),
+        warn,
+      ),
+    ),
     shutdownTimeoutMillis:
       options.shutdownTimeoutMillis === undefined
         ? 5000

@@ -4,6 +4,9 @@ import { type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opent
 import type { BatchOptions, ExportStats } from './types.js'
 import { type Warnings } from './warnings.js'
 
+/** Pause after a failed export before the next attempt, unless the schedule is sooner. */
+const RETRY_DELAY_MILLIS = 1000
+
 function errorText(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code
@@ -12,18 +15,30 @@ function errorText(error: unknown): string {
   return String(error)
 }
 
+/** What the queue may ask of the exporter's transport: end everything now. */
+export interface ExportLink {
+  abort(): void
+}
+
 /**
- * A batching span processor with a bounded queue and counters. Past `maxQueueSize`, new spans
- * are dropped and counted; a failed export loses its batch (counted) and the next attempt waits
- * for the next scheduled round, so an exporter that is down costs the app nothing but the queue.
- * Trouble (failed exports, a full queue) is reported at most once a minute, and the first export
- * that succeeds after it once.
+ * A batching span processor with a bounded queue and counters. Past `maxQueueSize` the oldest
+ * queued span is dropped (and counted) for each new one, so after an outage the spans that
+ * ended last, those closest to the recovery, are the ones kept. A failed export loses its batch
+ * (counted) and the next attempt comes after a short pause, so an exporter that is down costs
+ * the app nothing but the queue, and the first attempt after it is back comes soon.
+ * Trouble is reported at most once a minute per kind (failed exports, a full queue), each with
+ * its cause, and the first export that succeeds after it once.
  */
 export class ExportQueueSpanProcessor implements SpanProcessor {
   private queue: ReadableSpan[] = []
   private timer: NodeJS.Timeout | undefined
   private inFlight: Promise<boolean> | undefined
   private shutdownPromise: Promise<void> | undefined
+  private closed = false
+  private flushing = 0
+  private closeTimer: NodeJS.Timeout | undefined
+  private cut = 0
+  private inFlightCount = 0
   private troubled = false
   private lostWhileTroubled = 0
   private readonly counters = { exported: 0, dropped: 0, failed: 0 }
@@ -33,6 +48,7 @@ export class ExportQueueSpanProcessor implements SpanProcessor {
     private readonly options: Required<BatchOptions>,
     private readonly warnings: Warnings,
     private readonly target: string,
+    private readonly link?: ExportLink,
   ) {}
 
   /** Counters since start. */
@@ -43,51 +59,89 @@ export class ExportQueueSpanProcessor implements SpanProcessor {
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
-    if (this.shutdownPromise) return
+    if (this.shutdownPromise || this.closed) return
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return
     if (this.queue.length >= this.options.maxQueueSize) {
+      this.queue.shift()
       this.counters.dropped++
       this.lostWhileTroubled++
       this.troubled = true
       this.warnings.repeating(
-        `span export queue is full (${this.options.maxQueueSize} spans); dropping new spans ` +
-          `(${this.counters.dropped} dropped so far). Is ${this.target} reachable?`,
+        'queue-full',
+        `span export queue is full (${this.options.maxQueueSize} spans); dropping the oldest ` +
+          `(${this.counters.dropped} dropped so far) while exports to ${this.target} do not keep up`,
       )
-      return
     }
     this.queue.push(span)
     if (this.queue.length >= this.options.maxExportBatchSize && !this.inFlight) {
       this.clearTimer()
       void this.run()
     } else {
-      this.schedule()
+      this.schedule(this.options.scheduledDelayMillis)
     }
   }
 
-  /** Exports everything queued now (one attempt per batch). */
+  /** Exports everything queued now, batch after batch, until the queue is empty or one fails. */
   async forceFlush(): Promise<void> {
     this.clearTimer()
-    if (this.inFlight) await this.inFlight
-    while (this.queue.length > 0) {
-      const before = this.queue.length
-      await this.exportOne()
-      if (this.queue.length >= before) break
+    this.flushing++
+    try {
+      // An export already handed over may sit in an exporter that buffers until flushed.
+      if (this.inFlight) this.flushExporter()
+      while (this.inFlight || (this.queue.length > 0 && !this.closed)) {
+        if (!(await (this.inFlight ?? this.exportOne()))) break
+      }
+    } finally {
+      this.flushing--
     }
+    this.schedule(this.options.scheduledDelayMillis)
+  }
+
+  /** Asks the exporter to send what it buffers, for exporters that batch on their own. */
+  private flushExporter(): void {
+    this.exporter.forceFlush?.().catch(() => {})
+  }
+
+  /**
+   * Gives the flush and shutdown that follow `ms` in all: past it, the export in flight is ended,
+   * what is still queued is dropped (counted), and nothing of the queue keeps the process alive.
+   */
+  closeWithin(ms: number): void {
+    if (this.closeTimer !== undefined || this.closed) return
+    const close = (): void => {
+      this.closed = true
+      this.clearTimer()
+      this.cut = this.queue.length + this.inFlightCount
+      this.counters.dropped += this.queue.length
+      this.queue = []
+      this.link?.abort()
+    }
+    this.closeTimer = setTimeout(close, ms)
+    this.closeTimer.unref()
+  }
+
+  /** Spans that `closeWithin` cut off: still queued, or in an export it ended. */
+  get cutOff(): number {
+    return this.cut
   }
 
   shutdown(): Promise<void> {
     this.shutdownPromise ??= this.forceFlush()
       .catch(() => {})
-      .then(() => this.exporter.shutdown())
+      .then(() => {
+        this.clearTimer()
+        if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
+        return this.exporter.shutdown()
+      })
     return this.shutdownPromise
   }
 
-  private schedule(): void {
-    if (this.timer || this.inFlight || this.queue.length === 0) return
+  private schedule(delay: number): void {
+    if (this.timer || this.inFlight || this.closed || this.queue.length === 0) return
     this.timer = setTimeout(() => {
       this.timer = undefined
       void this.run()
-    }, this.options.scheduledDelayMillis)
+    }, delay)
     this.timer.unref()
   }
 
@@ -98,12 +152,15 @@ export class ExportQueueSpanProcessor implements SpanProcessor {
 
   /** Exports batch after batch until the queue is empty or an export fails. */
   private async run(): Promise<void> {
-    while (this.queue.length > 0 && !this.inFlight) {
-      if (!(await this.exportOne())) break
+    let ok = true
+    while (this.queue.length > 0 && !this.inFlight && !this.closed) {
+      ok = await this.exportOne()
+      if (!ok) break
     }
-    this.schedule()
+    // After a failure, try again soon: the collector may be back before the next round.
+    const { scheduledDelayMillis } = this.options
+    this.schedule(ok ? scheduledDelayMillis : Math.min(RETRY_DELAY_MILLIS, scheduledDelayMillis))
   }
-
   private exportOne(): Promise<boolean> {
     const batch = this.queue.splice(0, this.options.maxExportBatchSize)
     if (batch.length === 0) return Promise.resolve(true)
@@ -125,6 +182,7 @@ export class ExportQueueSpanProcessor implements SpanProcessor {
               clearTimeout(timer)
               resolve(result)
             })
+            if (this.flushing > 0) this.flushExporter()
           } catch (error) {
             clearTimeout(timer)
             resolve({ code: ExportResultCode.FAILED, error: error as Error })
@@ -143,8 +201,11 @@ export class ExportQueueSpanProcessor implements SpanProcessor {
       else Promise.all(settling).then(send, send)
     }).then((result) => this.settle(batch.length, result))
     this.inFlight = attempt
+    this.inFlightCount = batch.length
     return attempt.finally(() => {
-      if (this.inFlight === attempt) this.inFlight = undefined
+      if (this.inFlight !== attempt) return
+      this.inFlight = undefined
+      this.inFlightCount = 0
     })
   }
 
@@ -161,12 +222,31 @@ export class ExportQueueSpanProcessor implements SpanProcessor {
       return true
     }
     this.counters.failed += count
+    if (this.closed) return false // ended by shutdown, which says so itself
     this.lostWhileTroubled += count
     this.troubled = true
     this.warnings.repeating(
+      'export-failed',
       `exporting spans to ${this.target} failed (${errorText(result.error)}); ` +
         `${this.counters.failed} spans lost so far, will keep trying`,
     )
     return false
+  }
+}
+
+/**
+ * Shutdown's bound on exporting: after `ms` the queue drops what is left and every link ends
+ * its request in flight, so nothing of the export keeps the process alive once shutdown returns.
+ */
+export function endExportsWithin(
+  ms: number,
+  queue: ExportQueueSpanProcessor | undefined,
+  ...links: (ExportLink | undefined)[]
+): () => string {
+  queue?.closeWithin(ms)
+  for (const link of links) if (link) setTimeout(() => link.abort(), ms).unref()
+  return () => {
+    const cut = queue?.cutOff ?? 0
+    return cut > 0 ? `; ${cut} spans were not exported` : ''
   }
 }

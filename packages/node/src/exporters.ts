@@ -1,9 +1,15 @@
-// The exporters @tracehop/node builds from the configuration. OTLP/HTTP protobuf, the default, is
-// a required peer; the other transports and Prometheus are optional peers, loaded on demand.
+// The exporters @tracehop/node builds from the configuration, each with the export link that
+// bounds it (see export-transport.ts). OTLP/HTTP protobuf, the default, is a required peer; the
+// other transports and Prometheus are optional peers, loaded on demand.
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
-import type { MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics'
+import {
+  PeriodicExportingMetricReader,
+  type MetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics'
 import type { SpanExporter } from '@opentelemetry/sdk-trace'
 import type { ResolvedConfig } from './config.js'
+import { ExportTransport } from './export-transport.js'
 import { loadOptionalPeers } from './peers.js'
 
 type ExporterClass<T> = new (options: Record<string, unknown>) => T
@@ -22,32 +28,52 @@ function grpcOptions(config: ResolvedConfig, purpose: string): Record<string, un
   return { metadata }
 }
 
-function httpOptions(config: ResolvedConfig, url: string | undefined): Record<string, unknown> {
+function httpOptions(
+  config: ResolvedConfig,
+  url: string,
+  link: ExportTransport,
+): Record<string, unknown> {
   return {
-    ...(url === undefined ? {} : { url }),
+    url,
+    httpAgentOptions: link.agentFactory,
     ...(config.headers === undefined ? {} : { headers: { ...config.headers } }),
   }
 }
 
-/** The OTLP span exporter for the configured protocol. */
-export function otlpTraceExporter(config: ResolvedConfig): SpanExporter {
+/** The OTLP span exporter for the configured protocol, bounded by `exportAttemptMillis`. */
+export function otlpTraceExporter(config: ResolvedConfig): {
+  exporter: SpanExporter
+  link: ExportTransport
+} {
+  const link = new ExportTransport()
+  const timeoutMillis = config.exportAttemptMillis
+  let exporter: SpanExporter
   if (config.protocol === 'http/protobuf') {
-    return new ProtoTraceExporter(httpOptions(config, config.tracesUrl))
-  }
-  if (config.protocol === 'http/json') {
+    exporter = new ProtoTraceExporter({
+      ...httpOptions(config, config.tracesUrl, link),
+      timeoutMillis,
+    })
+  } else if (config.protocol === 'http/json') {
     const [{ OTLPTraceExporter }] = loadOptionalPeers<
       [ExporterModule<'OTLPTraceExporter', SpanExporter>]
     >(['@opentelemetry/exporter-trace-otlp-http'], 'OTLP over HTTP/JSON')
-    return new OTLPTraceExporter(httpOptions(config, config.tracesUrl))
+    exporter = new OTLPTraceExporter({
+      ...httpOptions(config, config.tracesUrl, link),
+      timeoutMillis,
+    })
+  } else {
+    const purpose = 'OTLP over gRPC'
+    const [{ OTLPTraceExporter }] = loadOptionalPeers<
+      [ExporterModule<'OTLPTraceExporter', SpanExporter>, unknown]
+    >(['@opentelemetry/exporter-trace-otlp-grpc', '@grpc/grpc-js'], purpose)
+    exporter = new OTLPTraceExporter({
+      url: config.tracesUrl,
+      timeoutMillis,
+      ...grpcOptions(config, purpose),
+    })
   }
-  const purpose = 'OTLP over gRPC'
-  const [{ OTLPTraceExporter }] = loadOptionalPeers<
-    [ExporterModule<'OTLPTraceExporter', SpanExporter>, unknown]
-  >(['@opentelemetry/exporter-trace-otlp-grpc', '@grpc/grpc-js'], purpose)
-  return new OTLPTraceExporter({
-    ...(config.tracesUrl === undefined ? {} : { url: config.tracesUrl }),
-    ...grpcOptions(config, purpose),
-  })
+  link.adopt(exporter)
+  return { exporter, link }
 }
 
 const METRIC_EXPORTER_PACKAGES: Record<ResolvedConfig['protocol'], string> = {
@@ -56,27 +82,30 @@ const METRIC_EXPORTER_PACKAGES: Record<ResolvedConfig['protocol'], string> = {
   grpc: '@opentelemetry/exporter-metrics-otlp-grpc',
 }
 
-/** The OTLP metric exporter for the configured protocol (an optional peer in every case). */
-export function otlpMetricExporter(config: ResolvedConfig): PushMetricExporter {
-  const url =
-    config.endpoint === undefined
-      ? undefined
-      : config.protocol === 'grpc'
-        ? config.endpoint
-        : `${config.endpoint.replace(/\/+$/, '')}/v1/metrics`
+/** The periodic OTLP metric reader (its exporter an optional peer); ended by its link too. */
+export function otlpMetricReader(config: ResolvedConfig): {
+  reader: MetricReader
+  link: ExportTransport
+} {
+  const link = new ExportTransport(true)
+  const url = config.metricsUrl
   const purpose = `OTLP metrics over ${config.protocol}`
   const packages: [string, ...string[]] = [METRIC_EXPORTER_PACKAGES[config.protocol]]
   if (config.protocol === 'grpc') packages.push('@grpc/grpc-js')
   const [{ OTLPMetricExporter }] = loadOptionalPeers<
     [ExporterModule<'OTLPMetricExporter', PushMetricExporter>, ...unknown[]]
   >(packages, purpose)
-  if (config.protocol === 'grpc') {
-    return new OTLPMetricExporter({
-      ...(url === undefined ? {} : { url }),
-      ...grpcOptions(config, purpose),
-    })
-  }
-  return new OTLPMetricExporter(httpOptions(config, url))
+  const exporter =
+    config.protocol === 'grpc'
+      ? new OTLPMetricExporter({ url, ...grpcOptions(config, purpose) })
+      : new OTLPMetricExporter(httpOptions(config, url, link))
+  link.adopt(exporter)
+  const reader = new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: config.metricsIntervalMillis,
+    exportTimeoutMillis: Math.min(30_000, config.metricsIntervalMillis),
+  })
+  return { reader, link }
 }
 
 /** The Prometheus scrape endpoint (a metric reader). */

@@ -14,11 +14,7 @@ import {
 } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
-import {
-  MeterProvider as SdkMeterProvider,
-  PeriodicExportingMetricReader,
-  type MetricReader,
-} from '@opentelemetry/sdk-metrics'
+import { MeterProvider as SdkMeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics'
 import {
   NoopSpanProcessor,
   SimpleSpanProcessor,
@@ -32,12 +28,15 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { format } from 'node:util'
 import { resolveConfig, type ResolvedConfig } from './config.js'
-import { ExportQueueSpanProcessor } from './export-queue.js'
-import { otlpMetricExporter, otlpTraceExporter, prometheusReader } from './exporters.js'
+import { endExportsWithin, ExportQueueSpanProcessor } from './export-queue.js'
+import { otlpMetricReader, otlpTraceExporter, prometheusReader } from './exporters.js'
+import { loadOrderWarning } from './load-order.js'
 import { traceFetch } from './outbound-fetch.js'
 import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http'
 import { HTTP_CHANNELS, httpInstrumentationConfig, traceHttpRequests } from './outbound-http.js'
 import { loadOptionalPeers, sdkLineProblem } from './peers.js'
+import { whereSpansGo } from './startup-note.js'
+import { warnOnUnpatchedHttp } from './unpatched-http.js'
 import { buildResource } from './resource.js'
 import { flushOnSignals } from './signals.js'
 import type { ExportStats, InstrumentationLike, TracingHandle, TracingOptions } from './types.js'
@@ -104,24 +103,6 @@ function noopHandle(serviceName: string): TracingHandle {
     forceFlush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
   }
-}
-
-function otlpMetricReader(config: ResolvedConfig): MetricReader {
-  return new PeriodicExportingMetricReader({
-    exporter: otlpMetricExporter(config),
-    exportIntervalMillis: config.metricsIntervalMillis,
-    exportTimeoutMillis: Math.min(30_000, config.metricsIntervalMillis),
-  })
-}
-
-/** Where OTLP goes, for messages. */
-function otlpTarget(config: ResolvedConfig, env: NodeJS.ProcessEnv): string {
-  return (
-    config.tracesUrl ??
-    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
-    env.OTEL_EXPORTER_OTLP_ENDPOINT ??
-    (config.protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318')
-  )
 }
 
 function buildPropagator(config: ResolvedConfig): TextMapPropagator {
@@ -242,12 +223,8 @@ function setup(
     exporterKind = 'custom'
   }
   if (config.exporters.includes('otlp')) {
-    queue = new ExportQueueSpanProcessor(
-      otlpTraceExporter(config),
-      config.batch,
-      warnings,
-      otlpTarget(config, process.env),
-    )
+    const { exporter, link } = otlpTraceExporter(config)
+    queue = new ExportQueueSpanProcessor(exporter, config.batch, warnings, config.tracesUrl, link)
     processors.push(queue)
     exporterKind = 'otlp'
   }
@@ -261,7 +238,8 @@ function setup(
 
   // Metrics.
   const metricReaders: MetricReader[] = []
-  if (config.metricsOtlp) metricReaders.push(otlpMetricReader(config))
+  const metricsLink = config.metricsOtlp ? otlpMetricReader(config) : undefined
+  if (metricsLink) metricReaders.push(metricsLink.reader)
   if (config.prometheus) {
     metricReaders.push(
       prometheusReader(config.prometheus, (error) =>
@@ -330,9 +308,12 @@ function setup(
   if (config.outboundFetch) teardown.hooks.push(traceFetch(tracerFor))
   if (config.outboundHttp && HTTP_CHANNELS) teardown.hooks.push(traceHttpRequests(tracerFor))
   const patchHttp = config.outboundHttp && !HTTP_CHANNELS // Node 20
+  if (patchHttp) teardown.hooks.push(warnOnUnpatchedHttp(warn))
   const instrumentations: InstrumentationLike[] = []
   if (patchHttp) instrumentations.push(httpInstrumentation())
   instrumentations.push(...(options.instrumentations ?? []))
+  const loadOrder = loadOrderWarning(instrumentations)
+  if (loadOrder !== undefined) warn(loadOrder)
   if (instrumentations.length > 0) {
     teardown.hooks.push(enableInstrumentations(instrumentations, tracerProvider, meterProvider))
     if (patchHttp) {
@@ -371,7 +352,10 @@ function setup(
   const forceFlush = async (): Promise<void> => {
     if (shutdownPromise) return
     if (!(await settleWithin(flushAll(), config.shutdownTimeoutMillis))) {
-      warnings.repeating(`flushing spans did not finish within ${config.shutdownTimeoutMillis} ms`)
+      warnings.repeating(
+        'flush',
+        `flushing spans did not finish within ${config.shutdownTimeoutMillis} ms`,
+      )
     }
   }
   if (config.handleSignals) {
@@ -391,6 +375,7 @@ function setup(
 
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
+      const cut = endExportsWithin(config.shutdownTimeoutMillis, queue, metricsLink?.link)
       for (const step of teardown.hooks.splice(0).reverse()) step()
       // Flush first: a simple processor's shutdown does not wait for exports still waiting on
       // the resource's async attributes.
@@ -404,14 +389,17 @@ function setup(
         ),
         config.shutdownTimeoutMillis,
       )
-      if (!done) {
-        warnings.once(`shutdown did not finish within ${config.shutdownTimeoutMillis} ms`)
+      if (!done || cut() !== '') {
+        warnings.once(`shutdown did not finish within ${config.shutdownTimeoutMillis} ms${cut()}`)
       }
       for (const step of teardown.globals.splice(0)) step()
       if (running === handle) running = undefined
     })()
     return shutdownPromise
   }
+
+  const note = whereSpansGo(config, process.env)
+  if (note !== undefined) warnings.once(note)
 
   const handle: TracingHandle = {
     enabled: true,

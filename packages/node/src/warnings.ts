@@ -1,7 +1,9 @@
-/** Sends warnings on, at most one per interval for the repeating kind (export trouble). */
+/**
+ * Sends warnings on. The repeating kind (export trouble) is limited to one per interval and per
+ * topic, so a full queue cannot hide why exports fail, nor the reverse.
+ */
 export class Warnings {
-  private lastRepeating = -Infinity
-  private suppressed = 0
+  private readonly slots = new Map<string, { last: number; suppressed: number }>()
 
   constructor(
     private readonly sink: (message: string) => void,
@@ -13,16 +15,21 @@ export class Warnings {
     this.send(message)
   }
 
-  /** A warning that may repeat (export failed, queue full): at most one per interval. */
-  repeating(message: string): void {
+  /** A warning that may repeat (export failed, queue full): at most one per interval per topic. */
+  repeating(topic: string, message: string): void {
     const now = performance.now()
-    if (now - this.lastRepeating < this.intervalMillis) {
-      this.suppressed++
+    let slot = this.slots.get(topic)
+    if (slot === undefined) {
+      slot = { last: -Infinity, suppressed: 0 }
+      this.slots.set(topic, slot)
+    }
+    if (now - slot.last < this.intervalMillis) {
+      slot.suppressed++
       return
     }
-    this.lastRepeating = now
-    const more = this.suppressed > 0 ? ` (${this.suppressed} similar warnings suppressed)` : ''
-    this.suppressed = 0
+    slot.last = now
+    const more = slot.suppressed > 0 ? ` (${slot.suppressed} similar warnings suppressed)` : ''
+    slot.suppressed = 0
     this.send(message + more)
   }
 
@@ -36,10 +43,6 @@ export class Warnings {
   }
 
   private send(message: string): void {
-    try {
-      this.sink(`@tracehop/node: ${message}`)
-    } catch {
-      // a throwing warning sink must not take the app down
-    }
+    this.passOn(`@tracehop/node: ${message}`)
   }
 }

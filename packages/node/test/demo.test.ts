@@ -114,6 +114,11 @@ function checkTraces(receiver: OtlpReceiver, traceIds: string[]): void {
   }
 }
 
+/** What a development start says on stderr when it exports to the receiver. */
+function startupLine(receiver: OtlpReceiver): string {
+  return `@tracehop/node: spans go to ${receiver.url}/v1/traces (OTLP http/protobuf)\n`
+}
+
 describe('pnpm demo', () => {
   let receiver: OtlpReceiver
   beforeEach(async () => {
@@ -123,7 +128,11 @@ describe('pnpm demo', () => {
 
   it('prints a waterfall per request and exits 0', async () => {
     const result = await runDemo({})
-    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result).toMatchObject({
+      code: 0,
+      stderr:
+        '@tracehop/node: spans go to the console waterfall; set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector\n',
+    })
     const ids = scenarioTraceIds(result.stdout)
     expect(ids).toHaveLength(5)
     for (const id of ids) expect(result.stdout).toMatch(new RegExp(`^trace ${id} {2}client `, 'm'))
@@ -133,7 +142,7 @@ describe('pnpm demo', () => {
 
   it('sends one trace per request over OTLP, linked across the services and the queue', async () => {
     const result = await runDemo({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url })
-    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result).toMatchObject({ code: 0, stderr: startupLine(receiver) })
     expect(result.stdout).not.toMatch(/^trace /m) // no waterfall: OTLP instead
     checkTraces(receiver, scenarioTraceIds(result.stdout))
   })
@@ -144,7 +153,7 @@ describe('pnpm demo', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
     })
-    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result).toMatchObject({ code: 0, stderr: startupLine(receiver) })
     expect(result.stdout).toContain('RabbitMQ at amqp://127.0.0.1:5672')
     expect(result.stdout).toContain('rate limits in Redis at redis://127.0.0.1:6379')
     checkTraces(receiver, scenarioTraceIds(result.stdout))

@@ -41,11 +41,67 @@ describe('OTEL_EXPORTER_OTLP_ENDPOINT', () => {
       OTEL_SERVICE_NAME: 'app',
     })
     expect(report).toMatchObject({ body: 'done', exporter: 'otlp', warnings: [] })
+    expect(report.startup).toEqual([
+      `@tracehop/node: spans go to ${receiver.url}/v1/traces (OTLP http/protobuf)`,
+    ])
     expect(report.stats).toMatchObject({ queued: 0, exported: 6, dropped: 0, failed: 0 })
     expect(
       receiver.requests.every((r) => r.path === '/v1/traces' && r.encoding === 'protobuf'),
     ).toBe(true)
     expectAppTrace(receiver.spans)
+  })
+})
+
+describe('an endpoint that already ends in a signal path', () => {
+  it.each(['/v1/traces', '/v1/traces/'])(
+    'OTEL_EXPORTER_OTLP_ENDPOINT=<url>%s is used as the traces URL, with a note',
+    async (suffix) => {
+      const { report } = await runApp({
+        OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}${suffix}`,
+        OTEL_SERVICE_NAME: 'app',
+      })
+      const url = receiver.url
+      expect(report.warnings).toEqual([
+        `@tracehop/node: OTEL_EXPORTER_OTLP_ENDPOINT (${url}${suffix}) already ends in /v1/traces; ` +
+          `spans go to ${url}/v1/traces, not ${url}/v1/traces/v1/traces (the endpoint is the base URL: ${url})`,
+      ])
+      expect(report.startup).toEqual([
+        `@tracehop/node: spans go to ${url}/v1/traces (OTLP http/protobuf)`,
+      ])
+      expect(receiver.requests.map((r) => r.path)).toEqual(['/v1/traces'])
+      expectAppTrace(receiver.spans)
+    },
+  )
+
+  it('the endpoint option with /v1/metrics sends metrics there and spans to /v1/traces', async () => {
+    const { report } = await runApp(
+      { OTEL_SERVICE_NAME: 'app', NODE_ENV: 'production' },
+      { endpoint: `${receiver.url}/v1/metrics`, metrics: true },
+    )
+    const url = receiver.url
+    expect(report.warnings).toEqual([
+      `@tracehop/node: the "endpoint" option (${url}/v1/metrics) already ends in /v1/metrics; ` +
+        `metrics go to ${url}/v1/metrics, not ${url}/v1/metrics/v1/metrics (the endpoint is the base URL: ${url})`,
+    ])
+    expect(new Set(receiver.requests.map((r) => r.path))).toEqual(
+      new Set(['/v1/traces', '/v1/metrics']),
+    )
+  })
+
+  it('warnings name the URL requested', async () => {
+    await receiver.stop() // refused from here
+    const { report } = await runApp(
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/v1/traces`,
+        OTEL_BSP_EXPORT_TIMEOUT: '300',
+        NODE_ENV: 'production',
+      },
+      { serviceName: 'app', shutdownTimeoutMillis: 2000 },
+    )
+    expect(report.warnings[1]).toBe(
+      `@tracehop/node: exporting spans to ${receiver.url}/v1/traces failed ` +
+        `(connect ECONNREFUSED 127.0.0.1:${receiver.port}); 6 spans lost so far, will keep trying`,
+    )
   })
 })
 
@@ -163,6 +219,9 @@ describe('exporter choice without variables', () => {
   it('prints the waterfall when nothing is configured and NODE_ENV is not production', async () => {
     const { result, report } = await runApp({ OTEL_SERVICE_NAME: 'app' })
     expect(report.exporter).toBe('console')
+    expect(report.startup).toEqual([
+      '@tracehop/node: spans go to the console waterfall; set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector',
+    ])
     expect(result.stdout).toMatch(/^trace [0-9a-f]{32} {2}app GET {2}/m)
     expect(result.stdout).not.toContain('\x1b[') // not a TTY: no colours
   })
@@ -173,6 +232,16 @@ describe('exporter choice without variables', () => {
       { shutdownTimeoutMillis: 300 },
     )
     expect(report.exporter).toBe('otlp')
+  })
+
+  it('says nothing on a healthy production start', async () => {
+    const { result, report } = await runApp({
+      OTEL_SERVICE_NAME: 'app',
+      NODE_ENV: 'production',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    })
+    expect(report.stats).toMatchObject({ exported: 6, failed: 0 })
+    expect(result.stderr).toBe('')
   })
 })
 

@@ -22,7 +22,10 @@ it('traces http.get (default and named imports) and fetch in an ESM app', async 
     ],
     { cwd: repoDir, env: { OTEL_SERVICE_NAME: 'esm', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } },
   ).done
-  expect(result).toMatchObject({ code: 0, stderr: '' })
+  expect(result).toMatchObject({
+    code: 0,
+    stderr: `@tracehop/node: spans go to ${receiver.url}/v1/traces (OTLP http/protobuf)\n`,
+  })
   const received = JSON.parse(result.stdout) as { path: string; traceparent?: string }[]
   expect(received.map((r) => r.path)).toEqual(['/default-import', '/named-import', '/fetch'])
   const spans = await receiver.waitForSpans((all) => all.length >= 3)

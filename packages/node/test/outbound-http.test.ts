@@ -48,9 +48,19 @@ describe(`outgoing node:http and node:https on Node ${process.versions.node}`, (
       { stdio: 'ignore' },
     )
     const result = await runFixture('packages/node/test/fixtures/outbound-http-app.ts', {
-      env: { TLS_KEY: key, TLS_CERT: cert },
+      env: { TLS_KEY: key, TLS_CERT: cert, NODE_ENV: 'production' },
     })
-    expect(result).toMatchObject({ code: 0, stderr: '' })
+    // Node 20 patches: the `get` taken before startTracing() goes around the patch, and is named
+    expect(result.code).toBe(0)
+    expect(result.stderr.split('\n').filter(Boolean)).toEqual(
+      channels
+        ? []
+        : [
+            expect.stringMatching(
+              /^@tracehop\/node: an outgoing http request \(GET http:\/\/127\.0\.0\.1:\d+\/early\) was made inside a span but carried no trace context/,
+            ),
+          ],
+    )
     ;({ spans, received, outcomes, patched, subscribed } = JSON.parse(result.stdout) as {
       spans: PrintedSpan[]
       received: Record<string, string>[]

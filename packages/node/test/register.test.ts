@@ -17,7 +17,12 @@ describe.each(['--import', '--require'])('node %s register', (flag) => {
       nodeArgs: [flag, register],
       env: { OTEL_SERVICE_NAME: 'registered', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
     })
-    expect(result).toMatchObject({ code: 0, stdout: 'body=ok\n', stderr: '' })
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: 'body=ok\n',
+      // not production: one line says where spans go
+      stderr: `@tracehop/node: spans go to ${receiver.url}/v1/traces (OTLP http/protobuf)\n`,
+    })
     // nobody called shutdown(): the flush when the event loop ran dry delivered them
     const spans = await receiver.waitForSpans((all) => all.length >= 4)
     expect(spans).toHaveLength(4)

@@ -7,7 +7,10 @@ describe('forService and outgoing fetch', () => {
   let same: boolean
   beforeAll(async () => {
     const result = await runFixture('packages/node/test/fixtures/services-app.ts')
-    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result).toMatchObject({
+      code: 0,
+      stderr: '@tracehop/node: spans go to the exporter given in options\n',
+    })
     ;({ spans, received, same } = JSON.parse(result.stdout) as {
       spans: PrintedSpan[]
       received: Record<string, string>[]

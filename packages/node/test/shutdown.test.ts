@@ -1,5 +1,6 @@
 import { startOtlpReceiver, type OtlpReceiver } from '../../../test-utils/otlp-receiver.js'
 import { parseReport, runApp, startApp } from './helpers/app.js'
+import { startBlackHole, type BlackHole } from './helpers/black-hole.js'
 
 // Flushing on the way out, in real processes: signals, the end of the event loop, shutdown().
 // OTEL_BSP_SCHEDULE_DELAY=60000 keeps the spans queued, so only the flush can deliver them.
@@ -92,12 +93,48 @@ describe('shutdown() while the collector is down', () => {
   it('returns within shutdownTimeoutMillis and says so', async () => {
     await receiver.stop()
     const { report } = await runApp(
-      { ...queued(), OTEL_EXPORTER_OTLP_TIMEOUT: '3000' },
+      { ...queued(), OTEL_EXPORTER_OTLP_TIMEOUT: '3000', NODE_ENV: 'production' },
       { shutdownTimeoutMillis: 300 },
     )
-    // the exporter keeps retrying for 3 s; shutdown gives up after 300 ms
+    // the exporter would keep retrying for 3 s; shutdown gives up after 300 ms
     expect(report.shutdownMs).toBeGreaterThanOrEqual(250)
     expect(report.shutdownMs).toBeLessThan(2500)
-    expect(report.warnings).toEqual(['@tracehop/node: shutdown did not finish within 300 ms'])
+    expect(report.warnings).toEqual([
+      '@tracehop/node: shutdown did not finish within 300 ms; 6 spans were not exported',
+    ])
   })
 })
+
+describe.each(['refuses connections', 'accepts and never answers'])(
+  'shutdown() while the collector %s',
+  (behaviour) => {
+    let hole: BlackHole | undefined
+    afterEach(() => hole?.close())
+
+    it('resolves within shutdownTimeoutMillis, and then nothing keeps the process alive', async () => {
+      let endpoint = receiver.url
+      if (behaviour === 'refuses connections') await receiver.stop()
+      else endpoint = (hole = await startBlackHole()).url
+      // metrics on too: their exporter meets the same collector at shutdown
+      const app = await startApp(
+        { ...queued(), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, NODE_ENV: 'production' },
+        { shutdownTimeoutMillis: 1000, metrics: true },
+        'once',
+      )
+      await app.waitForOutput('report ')
+      const reported = performance.now()
+      const result = await app.done
+      const exitMs = performance.now() - reported
+      const report = parseReport(result.stdout)
+      expect(result.code).toBe(0)
+      // default export timeout 5 s and the exporter's retries: longer than the budget
+      expect(report.shutdownMs).toBeGreaterThanOrEqual(950)
+      expect(report.shutdownMs).toBeLessThan(2500)
+      expect(report.warnings).toEqual([
+        '@tracehop/node: shutdown did not finish within 1000 ms; 6 spans were not exported',
+      ])
+      // a generous bound for a loaded machine; an export left running would hold it for seconds
+      expect(exitMs).toBeLessThan(2000)
+    })
+  },
+)

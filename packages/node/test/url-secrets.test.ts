@@ -33,7 +33,11 @@ async function run(protocol: string): Promise<{ result: FixtureResult; port: num
       SECRETS: [USER, PASSWORD, TOKEN, SECRET].join(','),
     },
   })
-  expect(result).toMatchObject({ code: 0, stderr: '' })
+  // the development line saying where spans go is all tracehop prints
+  expect(result).toMatchObject({
+    code: 0,
+    stderr: `@tracehop/node: spans go to the console waterfall and ${receiver.url}/v1/traces (OTLP ${protocol})\n`,
+  })
   const line = result.stdout.split('\n').find((l) => l.startsWith('report '))!
   const report = JSON.parse(line.slice('report '.length)) as { port: number; sawSecrets: number }
   // the secrets did travel: the server got the query and the credentials of both calls

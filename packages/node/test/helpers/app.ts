@@ -11,6 +11,8 @@ export interface AppReport {
   serviceName: string
   received: Record<string, string | undefined>[]
   warnings: string[]
+  /** The development line saying where spans go (not among `warnings`). */
+  startup: string[]
   shutdownMs?: number
   stats?: { queued: number; exported: number; dropped: number; failed: number }
 }
