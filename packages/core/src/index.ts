@@ -57,6 +57,13 @@ export {
   tryGetRequestTrace,
 } from './request-trace.js'
 export { reportLostContext, resetLostContextReports } from './diagnostics.js'
+export {
+  closestName,
+  resetUnknownOptionReports,
+  TRACE_OPTION_KEYS,
+  unknownOptionMessages,
+  warnUnknownOptions,
+} from './option-keys.js'
 export { DEFAULT_REDACTED_QUERY_PARAMS } from './redact.js'
 export { DEFAULT_REDACTED_HEADERS } from './options.js'
 export { DURATION_BUCKETS } from './metrics.js'
