@@ -56,7 +56,7 @@ export {
   setRequestBaggage,
   tryGetRequestTrace,
 } from './request-trace.js'
-export { reportLostContext, resetLostContextReports } from './diagnostics.js'
+export { ReportedOnce, reportLostContext, resetLostContextReports } from './diagnostics.js'
 export {
   closestName,
   resetUnknownOptionReports,
