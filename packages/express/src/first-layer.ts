@@ -56,8 +56,8 @@ export function checkFirstLayer(router: StackOwner, handles: readonly unknown[])
   const names = before.map(describeLayer)
   const list =
     names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`
-  const verb = names.length === 1 ? 'is' : 'are'
+  const one = names.length === 1
   diag.warn(
-    `${OWNER}: traceMiddleware() is not the first middleware: ${list} ${verb} registered before it. They run outside the request's trace, and the requests they answer are not traced (the caller's trace is lost). Register app.use(traceMiddleware()) before them.`,
+    `${OWNER}: traceMiddleware() is not the first middleware: ${list} ${one ? 'is' : 'are'} registered before it. ${one ? 'It runs' : 'They run'} outside the request's trace, and the requests ${one ? 'it answers' : 'they answer'} are not traced (the caller's trace is lost). Register app.use(traceMiddleware()) before ${one ? 'it' : 'them'}.`,
   )
 }

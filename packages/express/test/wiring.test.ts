@@ -5,6 +5,10 @@ import { SpanStatusCode, trace } from '@opentelemetry/api'
 import { resetUnknownOptionReports } from '@tracehop/core'
 import { traceErrors, traceMiddleware, type TraceMiddlewareOptions } from '@tracehop/express'
 import fastify from 'fastify5'
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describeIfBuilt } from '../../../test-utils/fixture-app.js'
 import {
   captureDiag,
   EXPRESS_VERSIONS,
@@ -14,6 +18,7 @@ import {
   useTracing,
 } from './helpers.js'
 
+const run = promisify(execFile)
 const tracing = useTracing()
 beforeAll(() => trace.setGlobalTracerProvider(tracing.provider))
 
@@ -41,11 +46,10 @@ describe('app.use(traceMiddleware) and app.use(traceErrors), not called', () => 
     'traces with the defaults, records errors and warns once (%s)',
     async (_label, express) => {
       const app = express()
-      // @ts-expect-error the factory itself, as a JavaScript user may register it
+      // the factory itself: TypeScript accepts it too
       app.use(traceMiddleware)
       app.get('/orders/:id', (req, res) => res.json({ id: req.params.id }))
       app.get('/fail', (_req, _res, next) => next(new Error('declined')))
-      // @ts-expect-error the factory itself
       app.use(traceErrors)
       const server = await listen(app)
       try {
@@ -176,4 +180,34 @@ describe('option keys nobody reads', () => {
       '@tracehop/express: unknown option "spanNmae" (did you mean "spanName"?) is ignored',
     ])
   })
+})
+
+describeIfBuilt('express', join(__dirname, '..', 'dist'))('the slips in a real process', () => {
+  it.each(['4', '5'])(
+    'express %s: every request answered, each slip named once on stderr',
+    async (version) => {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        [join(__dirname, 'fixtures', 'wiring.cjs')],
+        { env: { ...process.env, FIXTURE_EXPRESS: version, NODE_OPTIONS: '' }, timeout: 30_000 },
+      )
+      const replies = stdout
+        .split('\n')
+        .filter((line) => line.startsWith('REPLY '))
+        .map((line) => JSON.parse(line.slice(6)) as unknown)
+      expect(replies).toEqual([
+        { path: '/healthz', status: 200 },
+        { path: '/orders/1', status: 200 },
+        { path: '/orders/2', status: 200 },
+        { path: '/fail', status: 500 },
+      ])
+      const spans = stdout.split('\n').filter((line) => line.startsWith('SPAN '))
+      expect(spans).toHaveLength(3)
+      expect(stderr.split('\n').filter((line) => line.startsWith('@tracehop'))).toEqual([
+        UNCALLED_MIDDLEWARE,
+        `@tracehop/express: traceMiddleware() is not the first middleware: route GET /healthz is registered before it. It runs outside the request's trace, and the requests it answers are not traced (the caller's trace is lost). Register app.use(traceMiddleware()) before it.`,
+        UNCALLED_ERRORS,
+      ])
+    },
+  )
 })
