@@ -30,7 +30,8 @@ describe('docs pages and recipes', () => {
         const text = readFileSync(join(__dirname, name), 'utf8')
         return (
           text.includes(`from '../../../docs/recipes/${file.replace(/\.ts$/, '')}'`) ||
-          text.includes(`runRecipeScript('${file}'`)
+          text.includes(`runRecipeScript('${file}'`) ||
+          text.includes(`preload: '${file}'`)
         )
       })
     expect({ file, importer }).toEqual({ file, importer: expect.any(String) })

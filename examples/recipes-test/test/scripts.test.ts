@@ -76,4 +76,37 @@ describe('recipes run as scripts', () => {
       consumer.spanId,
     ])
   }, 90_000)
+
+  it('postgres.ts: pg query spans children of the SERVER span, on the real PostgreSQL', async () => {
+    const result = await runRecipeScript('postgres.ts', env('orders-pg'), {
+      preload: 'postgres-tracing.ts',
+    })
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 0,
+      stderr: expect.not.stringContaining('@tracehop'),
+    })
+    expect(result.stdout).toMatch(
+      /^order [0-9a-f-]{36}: 200 \{"id":"[0-9a-f-]{36}","sku":"book-1"\}$/m,
+    )
+
+    // per request: the fetch CLIENT span, the SERVER span, and the pool checkout and query under it
+    const spans = await receiver.waitForSpans((all) => all.length >= 8, 20_000)
+    expect(spans).toHaveLength(8)
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(2)
+    const children = (parent: ReceivedSpan) =>
+      spans
+        .filter((s) => s.parentSpanId === parent.spanId)
+        .map((s) => [s.name, SpanKind[s.kind], s.scope.name])
+    const post = only(spans, 'POST /orders', SpanKind.SERVER)
+    const get = only(spans, 'GET /orders/:id', SpanKind.SERVER)
+    expect(children(post)).toEqual([
+      ['pg-pool.connect', 'CLIENT', '@opentelemetry/instrumentation-pg'],
+      ['pg.query:INSERT test', 'CLIENT', '@opentelemetry/instrumentation-pg'],
+    ])
+    expect(children(get)).toEqual([
+      ['pg-pool.connect', 'CLIENT', '@opentelemetry/instrumentation-pg'],
+      ['pg.query:SELECT test', 'CLIENT', '@opentelemetry/instrumentation-pg'],
+    ])
+    expect(post.parentSpanId).toBe(only(spans, 'POST', SpanKind.CLIENT).spanId)
+  }, 90_000)
 })
