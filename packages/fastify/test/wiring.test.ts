@@ -6,6 +6,7 @@ import { resetUnknownOptionReports } from '@tracehop/core'
 import { tracingPlugin, type TracingPluginOptions } from '@tracehop/fastify'
 import express from 'express5'
 import { once } from 'node:events'
+import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import { captureDiag, FASTIFY_VERSIONS, listen, useTracing } from './helpers.js'
 
@@ -168,3 +169,43 @@ describe('option keys nobody reads', () => {
     },
   )
 })
+
+describe.each(FASTIFY_VERSIONS)(
+  '$name: the incoming request line, as docs/fastify.md logs it',
+  ({ create }) => {
+    it('carries trace_id and span_id of the SERVER span, like request completed', async () => {
+      const lines: Record<string, unknown>[] = []
+      const stream = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          for (const line of chunk.toString().split('\n'))
+            if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
+          done()
+        },
+      })
+      const app = create({ logger: { level: 'info', stream }, disableRequestLogging: true })
+      await app.register(tracingPlugin, { tracerProvider: tracing.provider })
+      app.addHook('onRequest', async (request) => {
+        request.log.info({ req: request }, 'incoming request') // after the plugin: with trace_id
+      })
+      app.addHook('onResponse', async (request, reply) => {
+        request.log.info({ res: reply, responseTime: reply.elapsedTime }, 'request completed')
+      })
+      app.get('/orders/:id', async () => ({ ok: true }))
+      const base = await listen(app)
+      try {
+        expect((await fetch(`${base}/orders/7`)).status).toBe(200)
+        const [span] = await tracing.waitForSpans(1)
+        const ids = { trace_id: span!.spanContext().traceId, span_id: span!.spanContext().spanId }
+        const logged = lines
+          .filter((line) => line.msg === 'incoming request' || line.msg === 'request completed')
+          .map((line) => ({ msg: line.msg, trace_id: line.trace_id, span_id: line.span_id }))
+        expect(logged).toEqual([
+          { msg: 'incoming request', ...ids },
+          { msg: 'request completed', ...ids },
+        ])
+      } finally {
+        await app.close()
+      }
+    })
+  },
+)
