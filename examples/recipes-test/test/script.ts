@@ -26,9 +26,20 @@ function sources(externalFrom: string): Plugin {
   }
 }
 
-async function bundleTo(entry: string, outfile: string, format: 'esm' | 'cjs'): Promise<string> {
+// CommonJS packages bundled into an ES module still call require() for Node's builtins. (The
+// recipes' Jest transform rewrites every `import.meta` URL in this file too: spelled in two parts.)
+const META_URL = ['import', 'meta', 'url'].join('.')
+const REQUIRE_BANNER = `import { createRequire as tracehopCreateRequire } from 'node:module'; const require = tracehopCreateRequire(${META_URL});`
+
+async function bundleTo(
+  entry: string,
+  outfile: string,
+  format: 'esm' | 'cjs',
+  banner?: string,
+): Promise<string> {
   mkdirSync(dirname(outfile), { recursive: true })
   await build({
+    ...(banner === undefined ? {} : { banner: { js: banner } }),
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -68,18 +79,19 @@ export async function runRecipeScript(
   { timeoutMs = 60_000, preload }: ScriptOptions = {},
 ): Promise<ScriptResult> {
   const cache = join(__dirname, '..', 'node_modules', '.cache', 'recipes')
-  const bundleRecipe = (name: string, format: 'esm' | 'cjs'): Promise<string> =>
+  const bundleRecipe = (name: string, banner?: string): Promise<string> =>
     bundleTo(
       join(REPO, 'docs', 'recipes', name),
-      join(cache, name.replace(/\.ts$/, `.${process.pid}.${format === 'esm' ? 'mjs' : 'cjs'}`)),
-      format,
+      join(cache, name.replace(/\.ts$/, `.${process.pid}.mjs`)),
+      'esm',
+      banner,
     )
-  const recipe = await bundleRecipe(file, 'esm')
-  // the preload bundles @tracehop/node's CommonJS dependencies: a CommonJS file, still --import-ed
+  const recipe = await bundleRecipe(file)
+  // the preload has @tracehop/node's CommonJS dependencies bundled in
   const setup =
     preload === undefined
       ? ['--require', await registerBundle()]
-      : ['--import', pathToFileURL(await bundleRecipe(preload, 'cjs')).href]
+      : ['--import', pathToFileURL(await bundleRecipe(preload, REQUIRE_BANNER)).href]
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...setup, recipe], {
       env: { PATH: process.env.PATH ?? '', ...env },

@@ -1,9 +1,11 @@
-// PostgreSQL with pg: @opentelemetry/instrumentation-pg (registered by postgres-tracing.ts through
-// startTracing({ instrumentations })) records a CLIENT span per query, a child of the request's
-// SERVER span. Load tracing first, or pg is loaded unpatched and its queries are not traced.
-// Run it: OTEL_SERVICE_NAME=orders node --import tsx --import ./postgres-tracing.ts postgres.ts
+// PostgreSQL with pg and a Redis cache with ioredis: @opentelemetry/instrumentation-pg and
+// -ioredis (registered by databases-tracing.ts through startTracing({ instrumentations })) record a
+// CLIENT span per query and per command, children of the request's SERVER span. Load tracing
+// first, or the drivers are loaded unpatched and their calls are not traced.
+// Run it: OTEL_SERVICE_NAME=orders node --import tsx --import ./databases-tracing.ts databases.ts
 import { traceErrors, traceMiddleware } from '@tracehop/express'
 import express from 'express'
+import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
@@ -12,11 +14,13 @@ import pg from 'pg'
 
 export async function start({
   port = 0,
-  connectionString = 'postgres://postgres@127.0.0.1:5432/test',
+  postgres = 'postgres://postgres@127.0.0.1:5432/test',
+  redis: redisUrl = 'redis://127.0.0.1:6379',
   table = 'orders',
 } = {}) {
-  const pool = new pg.Pool({ connectionString, max: 4 })
+  const pool = new pg.Pool({ connectionString: postgres, max: 4 })
   await pool.query(`CREATE TABLE IF NOT EXISTS ${table} (id uuid PRIMARY KEY, sku text NOT NULL)`)
+  const redis = new Redis(redisUrl)
 
   const app = express()
   app.use(traceMiddleware())
@@ -26,10 +30,15 @@ export async function start({
     await pool.query(`INSERT INTO ${table} (id, sku) VALUES ($1, $2)`, [id, req.body.sku])
     res.status(201).json({ id })
   })
+  // read through the cache: Redis first, PostgreSQL on a miss, then remembered for a minute
   app.get('/orders/:id', async (req, res) => {
+    const key = `${table}:${req.params.id}`
+    const cached = await redis.get(key)
+    if (cached !== null) return void res.json(JSON.parse(cached))
     const { rows } = await pool.query(`SELECT id, sku FROM ${table} WHERE id = $1`, [req.params.id])
-    if (rows.length === 0) res.status(404).json({ error: 'no such order' })
-    else res.json(rows[0])
+    if (rows.length === 0) return void res.status(404).json({ error: 'no such order' })
+    await redis.set(key, JSON.stringify(rows[0]), 'EX', 60)
+    res.json(rows[0])
   })
   app.use(traceErrors())
 
@@ -38,9 +47,10 @@ export async function start({
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     pool,
+    redis,
     close: async () => {
       server.close()
-      await pool.end()
+      await Promise.all([pool.end(), redis.quit()])
     },
   }
 }
@@ -53,8 +63,10 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
       body: JSON.stringify({ sku: 'book-1' }),
     })
     const { id } = (await placed.json()) as { id: string }
-    const found = await fetch(`${app.url}/orders/${id}`)
-    console.log(`order ${id}: ${found.status} ${await found.text()}`)
+    for (const attempt of ['first', 'again']) {
+      const found = await fetch(`${app.url}/orders/${id}`)
+      console.log(`${attempt} ${id}: ${found.status} ${await found.text()}`)
+    }
     await app.close()
   })
 }
