@@ -2,13 +2,11 @@
 // the plugin given to Express or called, hooks and routes added before it finished registering,
 // option keys nobody reads, and request.tracing read before the plugin's hook ran.
 import { trace } from '@opentelemetry/api'
-import { resetUnknownOptionReports } from '@tracehop/core'
 import { tracingPlugin, type TracingPluginOptions } from '@tracehop/fastify'
 import express from 'express5'
 import { once } from 'node:events'
-import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
-import { captureDiag, FASTIFY_VERSIONS, listen, useTracing } from './helpers.js'
+import { captureDiag, FASTIFY_VERSIONS, listen, logSink, useTracing } from './helpers.js'
 
 const tracing = useTracing()
 
@@ -143,7 +141,6 @@ describe.each(FASTIFY_VERSIONS)('$name: request.tracing is never null', ({ creat
 describe('option keys nobody reads', () => {
   let diag: ReturnType<typeof captureDiag>
   beforeEach(() => {
-    resetUnknownOptionReports()
     diag = captureDiag()
   })
   afterEach(() => diag.restore())
@@ -174,14 +171,7 @@ describe.each(FASTIFY_VERSIONS)(
   '$name: the incoming request line, as docs/fastify.md logs it',
   ({ create }) => {
     it('carries trace_id and span_id of the SERVER span, like request completed', async () => {
-      const lines: Record<string, unknown>[] = []
-      const stream = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          for (const line of chunk.toString().split('\n'))
-            if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
-          done()
-        },
-      })
+      const { lines, stream } = logSink()
       const app = create({ logger: { level: 'info', stream }, disableRequestLogging: true })
       await app.register(tracingPlugin, { tracerProvider: tracing.provider })
       app.addHook('onRequest', async (request) => {
