@@ -56,17 +56,24 @@ export function warnEarlierHooks(instance: object): void {
   const hooks = key === undefined ? undefined : (instance as Record<symbol, unknown>)[key]
   if (!isObjectLike(hooks)) return
   const names: string[] = []
+  let early = 0
   for (const kind of REQUEST_HOOKS) {
     const fns = hooks[kind]
     if (!Array.isArray(fns)) continue
     for (const fn of fns as unknown[]) {
-      if (typeof fn === 'function' && !isWrapped(fn))
-        names.push(`${kind} hook "${functionName(fn)}"`)
+      if (typeof fn !== 'function' || isWrapped(fn)) continue
+      names.push(`${kind} hook "${functionName(fn)}"`)
+      if (kind === 'onRequest') early++
     }
   }
   if (names.length === 0) return
+  const one = names.length === 1
+  const untraced =
+    early === 0
+      ? ''
+      : `, and ${one ? '' : `the onRequest hook${early === 1 ? '' : 's'} among them `}before the request is traced (request.tracing is untraced there)`
   diag.warn(
-    `${PACKAGE}: ${list(names)} ${names.length === 1 ? 'was' : 'were'} added before tracingPlugin: ${names.length === 1 ? 'it runs' : 'they run'} without tracehop re-entering the request's context, and an onRequest hook among them before the request is traced (request.tracing is untraced there). Register the plugin first: await app.register(tracingPlugin) before other hooks, plugins and routes.`,
+    `${PACKAGE}: ${list(names)} ${one ? 'was' : 'were'} added before tracingPlugin: ${one ? 'it runs' : 'they run'} without tracehop re-entering the request's context${untraced}. Register the plugin first: await app.register(tracingPlugin) before other hooks, plugins and routes.`,
   )
 }
 

@@ -4,10 +4,15 @@
 import { trace } from '@opentelemetry/api'
 import { tracingPlugin, type TracingPluginOptions } from '@tracehop/fastify'
 import express from 'express5'
+import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describeIfBuilt } from '../../../test-utils/fixture-app.js'
 import { captureDiag, FASTIFY_VERSIONS, listen, logSink, useTracing } from './helpers.js'
 
+const run = promisify(execFile)
 const tracing = useTracing()
 
 const GIVEN_TO_EXPRESS =
@@ -74,7 +79,7 @@ describe.each(FASTIFY_VERSIONS)('$name: added before tracingPlugin', ({ name, cr
     }
     expect(seen).toEqual([{ traced: false, traceId: '' }])
     expect(diag.messages).toEqual([
-      `@tracehop/fastify: onRequest hook "earlyAuth" and preHandler hook "audit" were added before tracingPlugin: they run without tracehop re-entering the request's context, and an onRequest hook among them before the request is traced (request.tracing is untraced there). Register the plugin first: await app.register(tracingPlugin) before other hooks, plugins and routes.`,
+      `@tracehop/fastify: onRequest hook "earlyAuth" and preHandler hook "audit" were added before tracingPlugin: they run without tracehop re-entering the request's context, and the onRequest hook among them before the request is traced (request.tracing is untraced there). Register the plugin first: await app.register(tracingPlugin) before other hooks, plugins and routes.`,
     ])
   })
 
@@ -199,3 +204,29 @@ describe.each(FASTIFY_VERSIONS)(
     })
   },
 )
+
+describeIfBuilt('fastify', join(__dirname, '..', 'dist'))('the slips in a real process', () => {
+  it.each(['4', '5'])(
+    'fastify %s: requests traced, request.tracing untraced in the early hook, each slip named once on stderr',
+    async (version) => {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        [join(__dirname, 'fixtures', 'wiring.cjs')],
+        { env: { ...process.env, FIXTURE_FASTIFY: version, NODE_OPTIONS: '' }, timeout: 30_000 },
+      )
+      const lines = stdout.split('\n')
+      expect(
+        lines.filter((line) => line.startsWith('REPLY ') || line.startsWith('EARLY ')),
+      ).toEqual([
+        'REPLY {"path":"/orders/1","status":200,"body":{"traced":true}}',
+        'REPLY {"path":"/orders/2","status":200,"body":{"traced":true}}',
+        'EARLY [false,false]',
+      ])
+      expect(lines.filter((line) => line.startsWith('SPAN '))).toHaveLength(2)
+      expect(stderr.split('\n').filter((line) => line.startsWith('@tracehop'))).toEqual([
+        `@tracehop/fastify: onRequest hook "earlyAuth" was added before tracingPlugin: it runs without tracehop re-entering the request's context, and before the request is traced (request.tracing is untraced there). Register the plugin first: await app.register(tracingPlugin) before other hooks, plugins and routes.`,
+        `@tracehop/fastify: route GET /orders/:id was added before tracingPlugin finished registering (registered before it, or after app.register(tracingPlugin) without await): its handler and route hooks run without tracehop re-entering the request's context, so spans they start can land in a new trace. Write await app.register(tracingPlugin) before adding routes.`,
+      ])
+    },
+  )
+})
