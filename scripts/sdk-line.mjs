@@ -27,13 +27,22 @@ const LINES = {
     api: '1.9.0',
     stable: '2.12.0',
     experimental: '0.223.0',
-    contrib: { 'instrumentation-express': '0.71.0', 'instrumentation-pg': '~0.76.0' },
+    contrib: {
+      'instrumentation-express': '0.71.0',
+      'instrumentation-ioredis': '^0.71.0',
+      'instrumentation-pg': '~0.76.0',
+    },
   },
   3: {
     api: '1.10.0',
     stable: '^3.1.1',
     experimental: '^0.301.0',
-    contrib: { 'instrumentation-express': '0.72.0', 'instrumentation-pg': '^0.77.0' },
+    // contrib's pg and ioredis releases for SDK 3 still depend on instrumentation ^0.300
+    contrib: {
+      'instrumentation-express': '0.72.0',
+      'instrumentation-ioredis': '^0.72.0',
+      'instrumentation-pg': '^0.77.0',
+    },
   },
 }
 

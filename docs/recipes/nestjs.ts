@@ -1,5 +1,6 @@
-// NestJS 11 on either HTTP adapter: traceMiddleware on the Express adapter, tracingPlugin on the
-// Fastify adapter, both added before Nest registers its routes. Spans are named after Nest's route
+// NestJS 11 on either HTTP adapter: traceMiddleware on the Express app, tracingPlugin on the
+// Fastify instance, each added first, before the app is handed to Nest (whose adapter adds its own
+// middleware and hooks when it is made: CORS, not-found, Nest middleware). Spans are named after Nest's route
 // templates (GET /orders/:id). An interceptor records the exceptions Nest turns into responses.
 // Needs "experimentalDecorators": true in tsconfig.json. Constructor parameters use @Inject(...)
 // so that it also runs under tsx/esbuild, which do not emit decorator metadata.
@@ -25,6 +26,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { tryGetRequestTrace, withSpan } from '@tracehop/core'
 import { traceMiddleware } from '@tracehop/express'
 import { tracingPlugin } from '@tracehop/fastify'
+import express from 'express'
+import Fastify from 'fastify'
 import { pathToFileURL } from 'node:url'
 import { catchError, throwError, type Observable } from 'rxjs'
 
@@ -75,21 +78,17 @@ export async function start({
 } = {}) {
   let app: NestExpressApplication | NestFastifyApplication
   if (adapter === 'express') {
-    const expressApp = await NestFactory.create<NestExpressApplication>(
-      AppModule,
-      new ExpressAdapter(),
-      { logger },
-    )
-    expressApp.use(traceMiddleware({ ignore: ['/healthz'] })) // before Nest's routes
-    app = expressApp
+    const server = express()
+    server.use(traceMiddleware({ ignore: ['/healthz'] })) // first, before Nest's own middleware
+    app = await NestFactory.create<NestExpressApplication>(AppModule, new ExpressAdapter(server), {
+      logger,
+    })
   } else {
-    const fastifyApp = await NestFactory.create<NestFastifyApplication>(
-      AppModule,
-      new FastifyAdapter(),
-      { logger },
-    )
-    await fastifyApp.register(tracingPlugin, { ignore: ['/healthz'] }) // before Nest's routes
-    app = fastifyApp
+    const server = Fastify()
+    await server.register(tracingPlugin, { ignore: ['/healthz'] }) // first, before Nest's hooks
+    app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(server), {
+      logger,
+    })
   }
   app.useGlobalInterceptors(new TraceErrorsInterceptor())
   await app.listen(port, '127.0.0.1')

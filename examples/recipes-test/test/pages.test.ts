@@ -30,7 +30,8 @@ describe('docs pages and recipes', () => {
         const text = readFileSync(join(__dirname, name), 'utf8')
         return (
           text.includes(`from '../../../docs/recipes/${file.replace(/\.ts$/, '')}'`) ||
-          text.includes(`runRecipeScript('${file}'`)
+          text.includes(`runRecipeScript('${file}'`) ||
+          text.includes(`preload: '${file}'`)
         )
       })
     expect({ file, importer }).toEqual({ file, importer: expect.any(String) })
@@ -79,5 +80,51 @@ describe('docs pages and recipes', () => {
         })
       }
     }
+  })
+})
+
+// READMEs are read on npm and in node_modules, where a relative link leads nowhere.
+describe('package READMEs and manifests', () => {
+  const packagesDir = join(DOCS, '..', 'packages')
+  const names = readdirSync(packagesDir).filter((name) =>
+    existsSync(join(packagesDir, name, 'package.json')),
+  )
+
+  it.each(names)('packages/%s/README.md links with absolute URLs only', (name) => {
+    const text = readFileSync(join(packagesDir, name, 'README.md'), 'utf8')
+    const relative = [...text.matchAll(/\]\(((?!https?:|#|mailto:)[^)\s]+)\)/g)].map((m) => m[1])
+    expect(relative).toEqual([])
+  })
+
+  it("states the console waterfall's bar width once, in docs/configuration.md", () => {
+    const texts = [
+      ...pages().map((page) => ({ file: `docs/${page.name}`, text: page.text })),
+      ...names.map((name) => ({
+        file: `packages/${name}/README.md`,
+        text: readFileSync(join(packagesDir, name, 'README.md'), 'utf8'),
+      })),
+    ]
+    const stating = texts.filter(({ text }) =>
+      /\b\d+ to \d+ characters\b|-character bar/.test(text),
+    )
+    expect(stating.map(({ file }) => file)).toEqual(['docs/configuration.md'])
+    expect(stating[0]!.text).toContain(
+      "`barWidth` fitted to the terminal's width (12 to 60 characters), else 40",
+    )
+  })
+
+  it.each(names)('packages/%s/package.json declares its repository and directory', (name) => {
+    const manifest = JSON.parse(readFileSync(join(packagesDir, name, 'package.json'), 'utf8')) as {
+      repository?: unknown
+      homepage?: unknown
+    }
+    expect(manifest.repository).toEqual({
+      type: 'git',
+      url: 'git+https://github.com/tracehop/tracehop.git',
+      directory: `packages/${name}`,
+    })
+    expect(manifest.homepage).toBe(
+      `https://github.com/tracehop/tracehop/tree/main/packages/${name}#readme`,
+    )
   })
 })

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { build, type Plugin } from 'esbuild'
 import { REPO } from './tracing'
 
@@ -25,9 +26,20 @@ function sources(externalFrom: string): Plugin {
   }
 }
 
-async function bundleTo(entry: string, outfile: string, format: 'esm' | 'cjs'): Promise<string> {
+// CommonJS packages bundled into an ES module still call require() for Node's builtins. (The
+// recipes' Jest transform rewrites every `import.meta` URL in this file too: spelled in two parts.)
+const META_URL = ['import', 'meta', 'url'].join('.')
+const REQUIRE_BANNER = `import { createRequire as tracehopCreateRequire } from 'node:module'; const require = tracehopCreateRequire(${META_URL});`
+
+async function bundleTo(
+  entry: string,
+  outfile: string,
+  format: 'esm' | 'cjs',
+  banner?: string,
+): Promise<string> {
   mkdirSync(dirname(outfile), { recursive: true })
   await build({
+    ...(banner === undefined ? {} : { banner: { js: banner } }),
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -46,35 +58,42 @@ export interface ScriptResult {
   stderr: string
 }
 
-/** Runs docs/recipes/<file> as `node --require @tracehop/node/register <recipe>`; kills it after `timeoutMs`. */
+/** How {@link runRecipeScript} runs a recipe. */
+export interface ScriptOptions {
+  /** Kill the recipe after this. Default 60 s. */
+  timeoutMs?: number
+  /**
+   * A recipe file that sets tracing up (`node --import ./<preload> <recipe>`), loaded instead of
+   * @tracehop/node's register entry.
+   */
+  preload?: string
+}
+
+/**
+ * Runs docs/recipes/<file> as `node --require @tracehop/node/register <recipe>` (or
+ * `node --import <preload> <recipe>`); kills it after `timeoutMs`.
+ */
 export async function runRecipeScript(
   file: string,
   env: Record<string, string>,
-  timeoutMs = 60_000,
+  { timeoutMs = 60_000, preload }: ScriptOptions = {},
 ): Promise<ScriptResult> {
   const cache = join(__dirname, '..', 'node_modules', '.cache', 'recipes')
-  const recipe = await bundleTo(
-    join(REPO, 'docs', 'recipes', file),
-    join(cache, file.replace(/\.ts$/, `.${process.pid}.mjs`)),
-    'esm',
-  )
-  // the register entry's own dependencies resolve from @tracehop/node's node_modules
-  const register = await bundleTo(
-    join(REPO, 'packages', 'node', 'src', 'register.ts'),
-    // one file per Jest worker: two workers must not write the same bundle at once
-    join(
-      REPO,
-      'packages',
-      'node',
-      'node_modules',
-      '.cache',
-      'recipes-register',
-      `register.${process.pid}.cjs`,
-    ),
-    'cjs',
-  )
+  const bundleRecipe = (name: string, banner?: string): Promise<string> =>
+    bundleTo(
+      join(REPO, 'docs', 'recipes', name),
+      join(cache, name.replace(/\.ts$/, `.${process.pid}.mjs`)),
+      'esm',
+      banner,
+    )
+  const recipe = await bundleRecipe(file)
+  // the preload has @tracehop/node's CommonJS dependencies bundled in
+  const setup =
+    preload === undefined
+      ? ['--require', await registerBundle()]
+      : ['--import', pathToFileURL(await bundleRecipe(preload, REQUIRE_BANNER)).href]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', register, recipe], {
+    const child = spawn(process.execPath, [...setup, recipe], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -89,4 +108,23 @@ export async function runRecipeScript(
       resolve({ code, stdout, stderr })
     })
   })
+}
+
+/** @tracehop/node's register entry, bundled where its own dependencies resolve. */
+function registerBundle(): Promise<string> {
+  // the register entry's own dependencies resolve from @tracehop/node's node_modules
+  return bundleTo(
+    join(REPO, 'packages', 'node', 'src', 'register.ts'),
+    // one file per Jest worker: two workers must not write the same bundle at once
+    join(
+      REPO,
+      'packages',
+      'node',
+      'node_modules',
+      '.cache',
+      'recipes-register',
+      `register.${process.pid}.cjs`,
+    ),
+    'cjs',
+  )
 }

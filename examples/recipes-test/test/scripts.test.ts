@@ -78,4 +78,50 @@ describe('recipes run as scripts', () => {
       consumer.spanId,
     ])
   }, 90_000)
+
+  it('databases.ts: pg and ioredis spans children of the SERVER span, on the real PostgreSQL and Redis', async () => {
+    const result = await runRecipeScript('databases.ts', env('orders-db'), {
+      preload: 'databases-tracing.ts',
+    })
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 0,
+      stderr: expect.not.stringContaining('@tracehop'),
+    })
+    const order = /"id":"([0-9a-f-]{36})","sku":"book-1"/.exec(result.stdout)?.[1]
+    expect(result.stdout).toBe(
+      [
+        `first ${order}: 200 {"id":"${order}","sku":"book-1"}`,
+        `again ${order}: 200 {"id":"${order}","sku":"book-1"}`,
+        '',
+      ].join('\n'),
+    )
+
+    // per request: the fetch CLIENT span, the SERVER span, and the driver calls under it
+    const spans = await receiver.waitForSpans((all) => all.length >= 13, 20_000)
+    expect(spans).toHaveLength(13)
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(3)
+    const children = (parent: ReceivedSpan) =>
+      spans
+        .filter((s) => s.parentSpanId === parent.spanId)
+        .sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1))
+        .map(
+          (s) => `${SpanKind[s.kind]} ${s.name} (${s.scope.name.replace('@opentelemetry/', '')})`,
+        )
+    const post = only(spans, 'POST /orders', SpanKind.SERVER)
+    const [miss, hit] = spans
+      .filter((s) => s.name === 'GET /orders/:id' && s.kind === SpanKind.SERVER)
+      .sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1))
+    expect(children(post)).toEqual([
+      'CLIENT pg-pool.connect (instrumentation-pg)',
+      'CLIENT pg.query:INSERT test (instrumentation-pg)',
+    ])
+    expect(children(miss!)).toEqual([
+      'CLIENT get (instrumentation-ioredis)',
+      'CLIENT pg-pool.connect (instrumentation-pg)',
+      'CLIENT pg.query:SELECT test (instrumentation-pg)',
+      'CLIENT set (instrumentation-ioredis)',
+    ])
+    expect(children(hit!)).toEqual(['CLIENT get (instrumentation-ioredis)'])
+    expect(post.parentSpanId).toBe(only(spans, 'POST', SpanKind.CLIENT).spanId)
+  }, 90_000)
 })

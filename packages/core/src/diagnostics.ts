@@ -1,8 +1,28 @@
 import { diag } from '@opentelemetry/api'
 
-// Bounded so that layer names built from user input cannot grow it without limit.
-const MAX_REPORTED = 1000
-const reported = new Set<string>()
+/**
+ * Remembers what was reported, so that each thing is reported once. Bounded, so that keys built
+ * from user input (layer names, option keys) cannot grow it without limit.
+ */
+export class ReportedOnce {
+  private readonly keys = new Set<string>()
+
+  constructor(private readonly max = 1000) {}
+
+  /** `true` the first time `key` is seen (and while there is room), `false` after. */
+  first(key: string): boolean {
+    if (this.keys.has(key) || this.keys.size >= this.max) return false
+    this.keys.add(key)
+    return true
+  }
+
+  /** Forgets every key. */
+  clear(): void {
+    this.keys.clear()
+  }
+}
+
+const reported = new ReportedOnce()
 
 /**
  * Reports through `diag.warn`, once per `owner` and `layer`, that a middleware layer or hook
@@ -14,9 +34,7 @@ const reported = new Set<string>()
  *   reportLostContext('@tracehop/express', 'layer "session"', 'layer "legacyAuth"')
  */
 export function reportLostContext(owner: string, layer: string, culprit?: string): boolean {
-  const key = `${owner}\u0000${layer}`
-  if (reported.has(key) || reported.size >= MAX_REPORTED) return false
-  reported.add(key)
+  if (!reported.first(`${owner}\u0000${layer}`)) return false
   const before =
     culprit === undefined ? 'a step before it' : `the step that ran before it, ${culprit},`
   diag.warn(

@@ -56,7 +56,14 @@ export {
   setRequestBaggage,
   tryGetRequestTrace,
 } from './request-trace.js'
-export { reportLostContext, resetLostContextReports } from './diagnostics.js'
+export { ReportedOnce, reportLostContext, resetLostContextReports } from './diagnostics.js'
+export {
+  closestName,
+  resetUnknownOptionReports,
+  TRACE_OPTION_KEYS,
+  unknownOptionMessages,
+  warnUnknownOptions,
+} from './option-keys.js'
 export { DEFAULT_REDACTED_QUERY_PARAMS } from './redact.js'
 export { sanitizeUrl } from './sanitize-url.js'
 export {

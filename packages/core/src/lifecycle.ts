@@ -641,7 +641,8 @@ class Lifecycle implements RequestLifecycle {
 
 /**
  * Validates `options` once and returns the lifecycle an adapter drives per request.
- * `owner` is the package name used in error and diagnostic messages.
+ * `owner` is the package name used in error and diagnostic messages; `adapterKeys` are the option
+ * names the adapter reads itself (not warned of as unknown).
  * @example
  * const lifecycle = createRequestLifecycle(options, '@tracehop/express')
  * const requestTrace = lifecycle.start(req, res)
@@ -650,6 +651,7 @@ class Lifecycle implements RequestLifecycle {
 export function createRequestLifecycle(
   options: TraceOptions | undefined,
   owner: string,
+  adapterKeys?: readonly string[],
 ): RequestLifecycle {
-  return new Lifecycle(normalizeOptions(options, owner))
+  return new Lifecycle(normalizeOptions(options, owner, adapterKeys))
 }

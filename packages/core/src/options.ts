@@ -7,6 +7,7 @@ import {
 } from '@opentelemetry/api'
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http'
 import { compileIgnore, type IgnoreMatcher } from './ignore.js'
+import { TRACE_OPTION_KEYS, warnUnknownOptions } from './option-keys.js'
 import { captureResponseHeaders, compileQueryRedaction, type QueryRedaction } from './redact.js'
 import type {
   IgnoreRule,
@@ -251,14 +252,24 @@ function defaultDiagnostics(): boolean {
 
 /**
  * Validates user options once and returns them frozen, with every default applied.
- * Throws a `TypeError` naming `owner`, the option and what was received.
+ * Throws a `TypeError` naming `owner`, the option and what was received; warns (once, through
+ * `diag`) of keys that are neither options of the engine nor in `adapterKeys` (the ones the
+ * adapter reads itself and took out before).
  */
 export function normalizeOptions(
   options: TraceOptions | undefined,
   owner: string,
+  adapterKeys: readonly string[] = [],
 ): NormalizedOptions {
   if (options !== undefined && (!isObject(options) || Array.isArray(options))) {
     throw new TypeError(`${owner}: options must be an object; received ${describeValue(options)}`)
+  }
+  if (options !== undefined) {
+    warnUnknownOptions(
+      owner,
+      options,
+      adapterKeys.length === 0 ? TRACE_OPTION_KEYS : [...TRACE_OPTION_KEYS, ...adapterKeys],
+    )
   }
   const o: Partial<Record<keyof TraceOptions, unknown>> = options ?? {}
 

@@ -33,7 +33,7 @@ describe('public types', () => {
 
   it('exposes the signatures adapters code against', () => {
     expectTypeOf(createRequestLifecycle).parameters.toEqualTypeOf<
-      [TraceOptions | undefined, string]
+      [TraceOptions | undefined, string, (readonly string[] | undefined)?]
     >()
     expectTypeOf(createRequestLifecycle).returns.toEqualTypeOf<RequestLifecycle>()
     expectTypeOf<RequestLifecycle['start']>().returns.toEqualTypeOf<RequestTrace | undefined>()

@@ -25,6 +25,8 @@ export type AnyHandler = ((...args: never[]) => unknown) & Partial<StackOwner>
 /** A route created by `app.get()`, `router.route()`, ... */
 export interface RouteLike extends StackOwner {
   path: string | RegExp | readonly (string | RegExp)[]
+  /** The methods the route answers, lowercase (`_all` for `app.all()`). */
+  methods?: Record<string, boolean>
 }
 
 /** Express 4 key objects from path-to-regexp 0.1, or plain names in `router` 2.0-2.2. */

@@ -1,4 +1,4 @@
-import { resetLostContextReports } from '@tracehop/core'
+import { resetLostContextReports, resetUnknownOptionReports } from '@tracehop/core'
 import { context, diag, trace, type DiagLogger } from '@opentelemetry/api'
 import {
   type InMemorySpanExporter,
@@ -47,11 +47,12 @@ export function useTracing(extra: SpanProcessor[] = []): TestTracing {
 }
 
 /**
- * Collects diag messages from warn and above. Lost-context warnings come once per layer and
- * process: core forgets the ones already given, so each capture sees its own.
+ * Collects diag messages from warn and above. Lost-context and unknown-option warnings come once
+ * per process: core forgets the ones already given, so each capture sees its own.
  */
 export function captureDiag(): { warnings: string[]; restore: () => void } {
   resetLostContextReports()
+  resetUnknownOptionReports()
   const warnings: string[] = []
   const push = (message: string) => warnings.push(message)
   const logger: DiagLogger = {

@@ -2,6 +2,9 @@ import type { TraceOptions } from '@tracehop/core'
 import { PACKAGE } from './constants.js'
 import type { TracingPluginOptions } from './types.js'
 
+/** The option names the adapter reads itself, besides the engine's. */
+export const ADAPTER_KEYS: readonly string[] = ['logCorrelation']
+
 /** The plugin's options split into the engine's and the adapter's own, with defaults applied. */
 export interface NormalizedPluginOptions {
   readonly trace: TraceOptions

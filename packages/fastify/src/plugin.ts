@@ -16,8 +16,19 @@ import type {
 } from 'fastify'
 import fp from 'fastify-plugin'
 import { PACKAGE } from './constants.js'
-import { normalizePluginOptions, routeOptions as mergeRouteOptions } from './options.js'
-import { kTrace, TracedRequestTracing, UNTRACED, type HookSite } from './request-tracing.js'
+import { isFastifyInstance, reportUnseenRoute, notRegistered, warnEarlierHooks } from './misuse.js'
+import {
+  ADAPTER_KEYS,
+  normalizePluginOptions,
+  routeOptions as mergeRouteOptions,
+} from './options.js'
+import {
+  kTrace,
+  kTracing,
+  TracedRequestTracing,
+  UNTRACED,
+  type HookSite,
+} from './request-tracing.js'
 import type { TracingPluginOptions } from './types.js'
 import {
   functionName,
@@ -39,7 +50,7 @@ interface Settings {
 
 function makeSettings(options: TracingPluginOptions | undefined): Settings {
   const normalized = normalizePluginOptions(options)
-  const lifecycle = createRequestLifecycle(normalized.trace, PACKAGE)
+  const lifecycle = createRequestLifecycle(normalized.trace, PACKAGE, ADAPTER_KEYS)
   return {
     lifecycle,
     logCorrelation: normalized.logCorrelation,
@@ -122,7 +133,25 @@ function keepWrapped(target: object, key: string, wrap: (value: unknown) => unkn
   })
 }
 
+// Marks the config of each route the plugin's onRoute hook saw.
+const kSeen = Symbol('tracehop.fastify.route-seen')
+
+interface RouteMark {
+  [kSeen]?: true
+}
+
+interface TracingSlot {
+  [kTracing]: FastifyRequest['tracing'] | null
+}
+
 const plugin: FastifyPluginCallback<TracingPluginOptions> = (instance, options, done) => {
+  if (!isFastifyInstance(instance)) {
+    // Express's app.use(tracingPlugin) passes (req, res, next); tracingPlugin() passes nothing
+    const error = notRegistered(instance)
+    if (typeof done !== 'function') throw error
+    done(error)
+    return
+  }
   let settings: Settings
   try {
     settings = makeSettings(options)
@@ -146,14 +175,16 @@ const plugin: FastifyPluginCallback<TracingPluginOptions> = (instance, options, 
     next: HookHandlerDoneFunction,
   ): void {
     const route = request.routeOptions
+    if ((route.config as RouteMark | undefined)?.[kSeen] !== true && !request.is404)
+      reportUnseenRoute(route.method, route.url ?? '')
     const chosen = settingsFor(request)
     const requestTrace = chosen?.lifecycle.start(request.raw, reply.raw, route.url)
     if (chosen === undefined || requestTrace === undefined) {
-      request.tracing = UNTRACED
+      ;(request as unknown as TracingSlot)[kTracing] = UNTRACED
       next()
       return
     }
-    request.tracing = new TracedRequestTracing(
+    ;(request as unknown as TracingSlot)[kTracing] = new TracedRequestTracing(
       requestTrace,
       chosen.lifecycle.diagnostics,
       START_SITE,
@@ -182,6 +213,8 @@ const plugin: FastifyPluginCallback<TracingPluginOptions> = (instance, options, 
   }
 
   function onRoute(route: RouteOptions): void {
+    // Fastify copies the route's config (symbol keys too) into what request.routeOptions shows
+    route.config = { ...route.config, [kSeen]: true } as RouteOptions['config']
     const tracing = route.config?.tracing
     if (tracing !== undefined && tracing !== false && !routeSettings.has(tracing as object)) {
       routeSettings.set(
@@ -205,7 +238,16 @@ const plugin: FastifyPluginCallback<TracingPluginOptions> = (instance, options, 
     )
   }
 
-  instance.decorateRequest('tracing', null as unknown as FastifyRequest['tracing'])
+  warnEarlierHooks(instance)
+  // `request.tracing` is never null: the untraced object until tracehop's onRequest hook has run
+  // (hooks added before the plugin), and for requests it does not trace. The value lives in a
+  // slot decorated as null, so every request object keeps one shape.
+  instance.decorateRequest(kTracing, null)
+  instance.decorateRequest('tracing', {
+    getter(this: TracingSlot) {
+      return this[kTracing] ?? UNTRACED
+    },
+  } as never)
   instance.addHook('onRoute', onRoute)
   instance.addHook('onRequest', onRequest)
   instance.addHook('onError', onError)

@@ -12,6 +12,8 @@ export interface HookSite {
   readonly checked: boolean
 }
 
+/** Where the request keeps its `request.tracing` (read through a getter that is never null). */
+export const kTracing = Symbol('tracehop.fastify.tracing')
 /** The request's core `RequestTrace`. */
 export const kTrace = Symbol('tracehop.fastify.trace')
 /** The last chained step entered for the request. */

@@ -18,7 +18,10 @@ export type RouteTracingConfig = false | TracingPluginOptions
 
 /** What `request.tracing` gives a handler or hook. */
 export interface RequestTracing {
-  /** `false` when the request is not traced (ignored, or `config.tracing: false`). */
+  /**
+   * `false` when the request is not traced: ignored, `config.tracing: false`, or read before
+   * tracehop's `onRequest` hook ran (a hook added before the plugin).
+   */
   readonly traced: boolean
   /** The SERVER span; a non-recording span when the request is not traced. */
   readonly span: Span
@@ -40,8 +43,11 @@ export interface RequestTracing {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The request's trace, set by `@tracehop/fastify` in its `onRequest` hook. */
-    tracing: RequestTracing
+    /**
+     * The request's trace, set by `@tracehop/fastify` in its `onRequest` hook. Never null: an
+     * untraced one (`traced: false`) before that hook, and for requests tracehop does not trace.
+     */
+    readonly tracing: RequestTracing
   }
   interface FastifyContextConfig {
     /** `false` leaves the route untraced; an object overrides the plugin's options for it. */

@@ -1,4 +1,4 @@
-import { resetLostContextReports } from '@tracehop/core'
+import { resetLostContextReports, resetUnknownOptionReports } from '@tracehop/core'
 // Shared test scaffolding: Fastify 4 and 5 side by side (npm aliases), a local tracer provider with
 // an in-memory exporter, the AsyncLocalStorage context manager, and small request helpers.
 import { diag, DiagLogLevel, trace, type DiagLogger } from '@opentelemetry/api'
@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fast
 import fastify4 from 'fastify4'
 import fastify5 from 'fastify5'
 import { request as httpRequest } from 'node:http'
+import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 
 export { newTraceparent }
@@ -110,8 +111,10 @@ export function stepRecorder(): {
   }
 }
 
+/** Collects diag warnings; forgets the once-only reports already given, so each capture sees its own. */
 export function captureDiag(): { messages: string[]; restore(): void } {
   resetLostContextReports()
+  resetUnknownOptionReports()
   const messages: string[] = []
   const logger: DiagLogger = {
     error: (message) => messages.push(message),
@@ -187,4 +190,17 @@ export class CountingProcessor implements SpanProcessor {
   shutdown(): Promise<void> {
     return Promise.resolve()
   }
+}
+
+/** A pino destination that keeps every JSON line. */
+export function logSink(): { lines: Record<string, unknown>[]; stream: Writable } {
+  const lines: Record<string, unknown>[] = []
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString().split('\n'))
+        if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
+      callback()
+    },
+  })
+  return { lines, stream }
 }

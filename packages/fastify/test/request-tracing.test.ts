@@ -2,23 +2,9 @@ import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import { setRequestAttributes, setRequestBaggage } from '@tracehop/core'
 import { tracingPlugin } from '@tracehop/fastify'
-import { Writable } from 'node:stream'
-import { FASTIFY_VERSIONS, listen, newTraceparent, useTracing } from './helpers.js'
+import { FASTIFY_VERSIONS, listen, logSink, newTraceparent, useTracing } from './helpers.js'
 
 const tracing = useTracing()
-
-/** A pino destination that keeps every JSON line. */
-function logSink(): { lines: Record<string, unknown>[]; stream: Writable } {
-  const lines: Record<string, unknown>[] = []
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split('\n'))
-        if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
-      callback()
-    },
-  })
-  return { lines, stream }
-}
 
 describe.each(FASTIFY_VERSIONS)('$name: request.tracing and log correlation', ({ create }) => {
   let app: FastifyInstance

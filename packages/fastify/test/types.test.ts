@@ -25,6 +25,14 @@ describe('types', () => {
 
   it('merges request.tracing into FastifyRequest', () => {
     expectTypeOf<FastifyRequest['tracing']>().toEqualTypeOf<RequestTracing>()
+    // never null: an untraced object before the plugin's hook and for requests not traced
+    expectTypeOf<FastifyRequest['tracing']>().not.toBeNullable()
+    expectTypeOf<RequestTracing['traced']>().toEqualTypeOf<boolean>()
+    const readOnly = (request: FastifyRequest): void => {
+      // @ts-expect-error request.tracing is set by the plugin alone
+      request.tracing = undefined
+    }
+    expectTypeOf(readOnly).toBeFunction()
     expectTypeOf<RequestTracing['span']>().toEqualTypeOf<Span>()
     expectTypeOf<RequestTracing['context']>().toEqualTypeOf<Context>()
     expectTypeOf<RequestTracing['traceId']>().toEqualTypeOf<string>()

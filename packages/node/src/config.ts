@@ -10,6 +10,7 @@ import {
   type SpanExporter,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace'
+import { unknownOptionMessages } from '@tracehop/core'
 import type { BatchOptions, OtlpProtocol, PropagatorName, TracingOptions } from './types.js'
 
 const PKG = '@tracehop/node'
@@ -57,6 +58,32 @@ export interface ResolvedConfig {
   readonly shutdownTimeoutMillis: number
   readonly handleSignals: boolean
 }
+
+// Every option of startTracing(), for the warning about keys nobody reads (a JavaScript typo).
+const OPTION_KEYS: readonly string[] = Object.keys({
+  serviceName: true,
+  serviceVersion: true,
+  environment: true,
+  resourceAttributes: true,
+  exporter: true,
+  endpoint: true,
+  tracesEndpoint: true,
+  protocol: true,
+  headers: true,
+  sampleRatio: true,
+  sampler: true,
+  propagators: true,
+  outbound: true,
+  metrics: true,
+  batch: true,
+  waterfall: true,
+  shutdownTimeoutMillis: true,
+  handleSignals: true,
+  disabled: true,
+  instrumentations: true,
+  spanProcessors: true,
+  onWarning: true,
+} satisfies Record<keyof TracingOptions, true>)
 
 /** Renders a received value for an error message. */
 export function describeValue(value: unknown): string {
@@ -394,6 +421,7 @@ export function resolveConfig(options: TracingOptions, env: Env, warn: Warn): Re
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     fail('options', 'an object', options)
   }
+  for (const message of unknownOptionMessages(options, OPTION_KEYS)) warn(message)
   const disabled = optionalBoolean(options, 'disabled') ?? envBoolean(env, 'OTEL_SDK_DISABLED')
   const serviceName = optionalString(options, 'serviceName') ?? envString(env, 'OTEL_SERVICE_NAME')
   const serviceVersion = optionalString(options, 'serviceVersion')
