@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type { StoreStats, TraceListResponse } from '../../shared/api.js'
 import { fetchTraceList } from '../api-client.js'
 import { effectiveLimit, filtersToQuery, hasFilters, type ListFilters } from '../filters.js'
@@ -39,16 +39,22 @@ export function TraceList(props: {
 
   const traces = list?.traces ?? []
   const current = Math.min(selected, Math.max(0, traces.length - 1))
+  // Keys read the latest rows and selection through a ref: several presses can come before the
+  // effect would be renewed after a render.
+  const latest = useRef({ traces, current })
+  latest.current = { traces, current }
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
       if (ignoredKey(event)) {
         if (event.key === 'Escape') (event.target as HTMLElement).blur()
         return
       }
+      const { traces, current } = latest.current
       const action = listKey(event.key, current, traces.length)
       if (action === undefined) return
       event.preventDefault()
       if (action.kind === 'move') {
+        latest.current = { traces, current: action.index }
         setSelected(action.index)
         document
           .querySelector(`tr[data-trace-id="${traces[action.index]!.traceId}"]`)
@@ -62,7 +68,7 @@ export function TraceList(props: {
     }
     document.addEventListener('keydown', onKey)
     return () => document.removeEventListener('keydown', onKey)
-  }, [traces, current])
+  }, [])
 
   const maxDuration = traces.reduce((max, t) => Math.max(max, t.durationMs), 0)
   return (

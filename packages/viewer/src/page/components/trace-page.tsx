@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { fetchTrace } from '../api-client.js'
 import { ignoredKey, listKey } from '../keys.js'
 import { navigate, traceHref } from '../route.js'
@@ -69,9 +69,22 @@ export function TracePage(props: {
   }, [])
   const selectAndShow = useCallback((spanId: string) => select(spanId, true), [select])
 
+  // Keys read the latest state through a ref: several presses can come before the effect would
+  // be renewed after a render.
+  const latest = useRef({
+    rows,
+    current,
+    collapsed,
+    view,
+    select,
+    toggle,
+    listHref: props.listHref,
+  })
+  latest.current = { rows, current, collapsed, view, select, toggle, listHref: props.listHref }
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
       if (ignoredKey(event)) return
+      const { rows, current, collapsed, view, select, toggle, listHref } = latest.current
       const index = Math.max(
         0,
         rows.findIndex((row) => row.node.span.spanId === current),
@@ -79,9 +92,12 @@ export function TracePage(props: {
       const action = listKey(event.key, index, rows.length)
       if (action === undefined || action.kind === 'search') return
       event.preventDefault()
-      if (action.kind === 'back') navigate(props.listHref)
-      else if (action.kind === 'move') select(rows[action.index]!.node.span.spanId, true)
-      else if (current !== undefined) {
+      if (action.kind === 'back') navigate(listHref)
+      else if (action.kind === 'move') {
+        const spanId = rows[action.index]!.node.span.spanId
+        latest.current = { ...latest.current, current: spanId }
+        select(spanId, true)
+      } else if (current !== undefined) {
         const row = view?.byId.get(current)
         const open = !collapsed.has(current)
         if (row === undefined || row.node.children.length === 0) return
@@ -91,7 +107,7 @@ export function TracePage(props: {
     }
     document.addEventListener('keydown', onKey)
     return () => document.removeEventListener('keydown', onKey)
-  }, [rows, current, collapsed, view, select, toggle, props.listHref])
+  }, [])
 
   if (failure !== undefined)
     return (
