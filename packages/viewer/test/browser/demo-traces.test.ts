@@ -1,11 +1,11 @@
 // The page in a real browser (Debian's Chromium) on a viewer in process, fed by `pnpm demo`.
 import type { Browser, Page } from 'playwright-core'
-import type { OtlpTracesData, TraceListResponse } from '../../src/shared/api'
-import { flattenTrace } from '../../src/shared/flatten'
-import type { StartedViewer } from '../../src/server/viewer'
-import { getJson, startTestViewer } from '../helpers'
-import { launchChromium } from './chromium'
-import { buildPageDir, runDemo, type DemoRequest } from './fixtures'
+import type { OtlpTracesData, TraceListResponse, ViewSpan } from '../../src/shared/api.js'
+import { flattenTrace } from '../../src/shared/flatten.js'
+import type { StartedViewer } from '../../src/server/viewer.js'
+import { getJson, startTestViewer } from '../helpers.js'
+import { launchChromium } from './chromium.js'
+import { buildPageDir, runDemo, type DemoRequest } from './fixtures.js'
 
 jest.setTimeout(90_000)
 
@@ -156,7 +156,7 @@ describe('a trace', () => {
           ]),
         )
       expect(new Set(rows.map((r) => r.join(' ')))).toEqual(
-        new Set(spans.map((s) => `${s.spanId} ${s.service} ${s.name}`)),
+        new Set(spans.map((s: ViewSpan) => `${s.spanId} ${s.service} ${s.name}`)),
       )
       expect(rows).toHaveLength(spans.length)
     }

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { tempDir } from '../helpers'
+import { tempDir } from '../helpers.js'
 
 const exec = promisify(execFile)
 const packageDir = join(__dirname, '..', '..')

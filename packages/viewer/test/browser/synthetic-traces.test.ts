@@ -2,11 +2,11 @@
 // through a downloaded file, live updates, the theme and the evicted count.
 import { readFile } from 'node:fs/promises'
 import type { Browser, Page } from 'playwright-core'
-import type { OtlpTracesData } from '../../src/shared/api'
-import type { StartedViewer } from '../../src/server/viewer'
-import { batch, getJson, otlpSpan, postJson, spanId, startTestViewer, traceId } from '../helpers'
-import { launchChromium } from './chromium'
-import { buildPageDir } from './fixtures'
+import type { OtlpTracesData } from '../../src/shared/api.js'
+import type { StartedViewer } from '../../src/server/viewer.js'
+import { batch, getJson, otlpSpan, postJson, spanId, startTestViewer, traceId } from '../helpers.js'
+import { launchChromium } from './chromium.js'
+import { buildPageDir } from './fixtures.js'
 
 jest.setTimeout(60_000)
 
@@ -227,7 +227,9 @@ describe('live updates, theme, evictions', () => {
     await page.emulateMedia({ colorScheme: 'dark' })
     await page.goto(url('/'))
     const background = () =>
-      page.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor)
+      page
+        .locator('body')
+        .evaluate((b) => b.ownerDocument.defaultView!.getComputedStyle(b).backgroundColor)
     expect(await background()).toBe('rgb(20, 23, 29)')
     await page.click('button.theme-toggle')
     expect(await page.locator('html').getAttribute('data-theme')).toBe('light')
