@@ -1,6 +1,6 @@
-import { criticalPath } from '../src/shared/critical-path'
-import { buildTree, walkTree } from '../src/shared/tree'
-import { otlpSpan, spanId, viewSpans } from './helpers'
+import { criticalPath } from '../src/shared/critical-path.js'
+import { buildTree, walkTree } from '../src/shared/tree.js'
+import { otlpSpan, spanId, viewSpans } from './helpers.js'
 
 const T0 = 1.7e12
 

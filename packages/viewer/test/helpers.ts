@@ -2,11 +2,11 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { OtlpResourceSpans, OtlpSpan, OtlpTracesData, ViewSpan } from '../src/shared/api'
-import { flattenTrace } from '../src/shared/flatten'
-import { normalizeOptions } from '../src/options'
-import { start, type StartedViewer } from '../src/server/viewer'
-import type { ViewerOptions } from '../src/types'
+import type { OtlpResourceSpans, OtlpSpan, OtlpTracesData, ViewSpan } from '../src/shared/api.js'
+import { flattenTrace } from '../src/shared/flatten.js'
+import { normalizeOptions } from '../src/options.js'
+import { start, type StartedViewer } from '../src/server/viewer.js'
+import type { ViewerOptions } from '../src/types.js'
 
 /** A 32-digit trace id made from a small number. */
 export function traceId(n: number): string {

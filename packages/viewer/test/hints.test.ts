@@ -1,5 +1,5 @@
-import { traceHints } from '../src/shared/hints'
-import { otlpSpan, spanId, viewSpans } from './helpers'
+import { traceHints } from '../src/shared/hints.js'
+import { otlpSpan, spanId, viewSpans } from './helpers.js'
 
 const SERVER = 2
 const CLIENT = 3

@@ -3,12 +3,12 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
-import type { OtlpTracesData, TraceListResponse } from '../src/shared/api'
-import { flattenTrace } from '../src/shared/flatten'
-import { traceHints } from '../src/shared/hints'
-import { decodeTraceRequest, protoReader } from '../src/server/otlp-proto'
-import type { StartedViewer } from '../src/server/viewer'
-import { batch, getJson, otlpSpan, postJson, spanId, startTestViewer, traceId } from './helpers'
+import type { OtlpTracesData, TraceListResponse } from '../src/shared/api.js'
+import { flattenTrace } from '../src/shared/flatten.js'
+import { traceHints } from '../src/shared/hints.js'
+import { decodeTraceRequest, protoReader } from '../src/server/otlp-proto.js'
+import type { StartedViewer } from '../src/server/viewer.js'
+import { batch, getJson, otlpSpan, postJson, spanId, startTestViewer, traceId } from './helpers.js'
 import protobuf from 'protobufjs'
 
 const exec = promisify(execFile)
@@ -391,5 +391,17 @@ describe('protoReader', () => {
     expect(message.resourceSpans).toEqual([])
     expect(protoReader.id(new Uint8Array([0xb7, 0xad]))).toBe('b7ad')
     expect(protoReader.id(new Uint8Array())).toBeUndefined()
+  })
+})
+
+describe('64-bit numbers from protobuf', () => {
+  it('reads unsigned nanos and signed ints exactly', () => {
+    const big = { low: -1, high: -1, unsigned: true } // 2^64 - 1 as protobufjs' Long holds it
+    expect(protoReader.nanos(big)).toBe('18446744073709551615')
+    expect(protoReader.int({ low: -1, high: -1, unsigned: false })).toBe('-1')
+    expect(protoReader.int({ low: 5, high: 0, unsigned: false })).toBe('5')
+    expect(protoReader.nanos({ low: 0x6e5c_0000, high: 0x1797_4a2c, unsigned: true })).toBe(
+      (BigInt(0x1797_4a2c) * 2n ** 32n + BigInt(0x6e5c_0000)).toString(),
+    )
   })
 })

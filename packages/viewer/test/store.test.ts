@@ -1,7 +1,7 @@
-import type { OtlpSpan } from '../src/shared/api'
-import { flattenTrace } from '../src/shared/flatten'
-import { TraceStore } from '../src/server/store'
-import { batch, otlpSpan, spanId, traceId } from './helpers'
+import type { OtlpSpan } from '../src/shared/api.js'
+import { flattenTrace } from '../src/shared/flatten.js'
+import { TraceStore } from '../src/server/store.js'
+import { batch, otlpSpan, spanId, traceId } from './helpers.js'
 
 function spansOf(trace: number, count: number, extra: Partial<OtlpSpan> = {}): OtlpSpan[] {
   return Array.from({ length: count }, (_, i) =>

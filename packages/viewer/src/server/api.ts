@@ -9,6 +9,19 @@ import type { TraceStore } from './store.js'
 
 const TRACE_ID = /^[0-9a-f]{32}$/
 
+// RED and the service map read every span: computed once per store version and query.
+const derived = new WeakMap<TraceStore, { version: number; values: Map<string, unknown> }>()
+
+function memo<T>(store: TraceStore, key: string, compute: () => T): T {
+  let entry = derived.get(store)
+  if (entry === undefined || entry.version !== store.version) {
+    entry = { version: store.version, values: new Map() }
+    derived.set(store, entry)
+  }
+  if (!entry.values.has(key)) entry.values.set(key, compute())
+  return entry.values.get(key) as T
+}
+
 /** What the API reads and changes. */
 export interface ApiContext {
   readonly store: TraceStore
@@ -71,15 +84,20 @@ export async function handleApi(
   switch (path) {
     case '/api/stats':
       return json(response, 200, store.stats(), head)
-    case '/api/red':
+    case '/api/red': {
+      const service = url.searchParams.get('service') || undefined
+      const red = memo(store, `red\u0000${service ?? ''}`, () =>
+        redByRoute(store.allTraces(), service),
+      )
+      return json(response, 200, red, head)
+    }
+    case '/api/service-map':
       return json(
         response,
         200,
-        redByRoute(store.allTraces(), url.searchParams.get('service') || undefined),
+        memo(store, 'map', () => serviceMap(store.allTraces())),
         head,
       )
-    case '/api/service-map':
-      return json(response, 200, serviceMap(store.allTraces()), head)
     case '/api/events':
       context.events.open(response)
       return

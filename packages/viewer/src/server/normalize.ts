@@ -3,7 +3,6 @@
 // protobuf decoder's messages and parsed OTLP/JSON go through `normalizeRequest`.
 import type {
   OtlpAnyValue,
-  OtlpEvent,
   OtlpKeyValue,
   OtlpLink,
   OtlpResourceSpans,
@@ -124,14 +123,9 @@ export function normalizeRequest(
       scopeSpans.push({ ...(scope && { scope }), spans, ...schemaUrl(ss.schemaUrl) })
     }
     if (scopeSpans.length === 0) continue
-    const resource = isObject(rs.resource) ? rs.resource : {}
-    const attributes = keyValues(resource.attributes, read, limits, 0)
+    const resource = attributed({}, isObject(rs.resource) ? rs.resource : {}, read, limits)
     out.resourceSpans.push({
-      resource: withDropped(
-        { attributes: attributes.list },
-        'droppedAttributesCount',
-        count(resource.droppedAttributesCount) + attributes.dropped,
-      ),
+      resource,
       scopeSpans,
       ...schemaUrl(rs.schemaUrl),
     })
@@ -147,77 +141,48 @@ function normalizeSpan(raw: Json, read: Reader, limits: Limits): OtlpSpan | stri
   if (spanId === undefined || spanId.length !== 16 || /^0+$/.test(spanId))
     return 'a span has no valid spanId (16 hex digits)'
   const parentSpanId = read.id(raw.parentSpanId)
-  const attributes = keyValues(raw.attributes, read, limits, 0)
-  const span: OtlpSpan = {
-    traceId,
-    spanId,
-    name: text(raw.name, limits),
-    kind: enumOf(raw.kind, KIND_BY_NAME, 5) as OtlpSpanKind,
-    startTimeUnixNano: read.nanos(raw.startTimeUnixNano),
-    endTimeUnixNano: read.nanos(raw.endTimeUnixNano),
-    attributes: attributes.list,
-  }
+  const span: OtlpSpan = attributed(
+    {
+      traceId,
+      spanId,
+      name: text(raw.name, limits),
+      kind: enumOf(raw.kind, KIND_BY_NAME, 5) as OtlpSpanKind,
+      startTimeUnixNano: read.nanos(raw.startTimeUnixNano),
+      endTimeUnixNano: read.nanos(raw.endTimeUnixNano),
+    },
+    raw,
+    read,
+    limits,
+  )
   if (parentSpanId !== undefined && parentSpanId.length === 16 && !/^0+$/.test(parentSpanId))
     span.parentSpanId = parentSpanId
   if (typeof raw.traceState === 'string' && raw.traceState !== '')
     span.traceState = raw.traceState.slice(0, 512)
   const flags = count(raw.flags)
   if (flags !== 0) span.flags = flags
-  withDropped(
-    span,
-    'droppedAttributesCount',
-    count(raw.droppedAttributesCount) + attributes.dropped,
-  )
 
-  const events = arrayOf(raw.events)
-  const keptEvents: OtlpEvent[] = []
-  for (const event of events.slice(0, limits.maxEvents)) {
-    if (!isObject(event)) continue
-    const eventAttributes = keyValues(event.attributes, read, limits, 0)
-    keptEvents.push(
-      withDropped(
-        {
-          timeUnixNano: read.nanos(event.timeUnixNano),
-          name: text(event.name, limits),
-          attributes: eventAttributes.list,
-        },
-        'droppedAttributesCount',
-        count(event.droppedAttributesCount) + eventAttributes.dropped,
-      ),
-    )
-  }
-  if (keptEvents.length > 0) span.events = keptEvents
-  withDropped(
-    span,
-    'droppedEventsCount',
-    count(raw.droppedEventsCount) + events.length - keptEvents.length,
+  const events = bounded(raw.events, limits.maxEvents, (event) =>
+    attributed(
+      { timeUnixNano: read.nanos(event.timeUnixNano), name: text(event.name, limits) },
+      event,
+      read,
+      limits,
+    ),
   )
+  if (events.kept.length > 0) span.events = events.kept
+  withDropped(span, 'droppedEventsCount', count(raw.droppedEventsCount) + events.dropped)
 
-  const links = arrayOf(raw.links)
-  const keptLinks: OtlpLink[] = []
-  for (const link of links.slice(0, limits.maxLinks)) {
-    if (!isObject(link)) continue
+  const links = bounded(raw.links, limits.maxLinks, (link): OtlpLink | undefined => {
     const linkTrace = read.id(link.traceId)
     const linkSpan = read.id(link.spanId)
-    if (linkTrace?.length !== 32 || linkSpan?.length !== 16) continue
-    const linkAttributes = keyValues(link.attributes, read, limits, 0)
-    const kept: OtlpLink = { traceId: linkTrace, spanId: linkSpan, attributes: linkAttributes.list }
+    if (linkTrace?.length !== 32 || linkSpan?.length !== 16) return undefined
+    const kept: OtlpLink = { traceId: linkTrace, spanId: linkSpan }
     if (typeof link.traceState === 'string' && link.traceState !== '')
       kept.traceState = link.traceState.slice(0, 512)
-    keptLinks.push(
-      withDropped(
-        kept,
-        'droppedAttributesCount',
-        count(link.droppedAttributesCount) + linkAttributes.dropped,
-      ),
-    )
-  }
-  if (keptLinks.length > 0) span.links = keptLinks
-  withDropped(
-    span,
-    'droppedLinksCount',
-    count(raw.droppedLinksCount) + links.length - keptLinks.length,
-  )
+    return attributed(kept, link, read, limits)
+  })
+  if (links.kept.length > 0) span.links = links.kept
+  withDropped(span, 'droppedLinksCount', count(raw.droppedLinksCount) + links.dropped)
 
   if (isObject(raw.status)) {
     const code = enumOf(raw.status.code, STATUS_BY_NAME, 2) as OtlpStatusCode
@@ -229,16 +194,38 @@ function normalizeSpan(raw: Json, read: Reader, limits: Limits): OtlpSpan | stri
 
 function normalizeScope(raw: unknown, read: Reader, limits: Limits): OtlpScope | undefined {
   if (!isObject(raw)) return undefined
-  const scope: OtlpScope = { name: text(raw.name, limits) }
+  const scope: OtlpScope = attributed({ name: text(raw.name, limits) }, raw, read, limits)
   const version = text(raw.version, limits)
   if (version !== '') scope.version = version
-  const attributes = keyValues(raw.attributes, read, limits, 0)
-  if (attributes.list.length > 0) scope.attributes = attributes.list
-  return withDropped(
-    scope,
-    'droppedAttributesCount',
-    count(raw.droppedAttributesCount) + attributes.dropped,
-  )
+  if (scope.attributes!.length === 0) delete scope.attributes
+  return scope
+}
+
+/** Sets `attributes` (bounded) and `droppedAttributesCount` on `target` from `raw`. */
+function attributed<T extends object>(
+  target: T,
+  raw: Json,
+  read: Reader,
+  limits: Limits,
+): T & { attributes: OtlpKeyValue[] } {
+  const { list, dropped } = keyValues(raw.attributes, read, limits, 0)
+  const out = Object.assign(target, { attributes: list })
+  return withDropped(out, 'droppedAttributesCount', count(raw.droppedAttributesCount) + dropped)
+}
+
+/** Converts at most `max` objects of a repeated field; the rest, and the refused, are dropped. */
+function bounded<T>(
+  raw: unknown,
+  max: number,
+  convert: (item: Json) => T | undefined,
+): { kept: T[]; dropped: number } {
+  const items = arrayOf(raw)
+  const kept: T[] = []
+  for (const item of items.slice(0, max)) {
+    const converted = isObject(item) ? convert(item) : undefined
+    if (converted !== undefined) kept.push(converted)
+  }
+  return { kept, dropped: items.length - kept.length }
 }
 
 function keyValues(

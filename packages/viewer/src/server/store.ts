@@ -77,13 +77,20 @@ export class TraceStore {
   private evictedSpans = 0
   private rejectedTotal = 0
   private dropsSincePrune = 0
+  private changes = 0
 
   constructor(options: { maxSpans: number }) {
     this.maxSpans = options.maxSpans
   }
 
+  /** Changes whenever spans are added or traces leave: what is derived from the whole store can be kept until then. */
+  get version(): number {
+    return this.changes
+  }
+
   /** Adds spans, merging them into their traces; evicts the oldest traces past the cap. */
   add(resourceSpans: readonly OtlpResourceSpans[], now = Date.now()): AddResult {
+    this.changes++
     const result: AddResult = { accepted: 0, rejected: 0, touched: [], evicted: [] }
     const touched = new Set<string>()
     for (const rs of resourceSpans) {
@@ -212,6 +219,7 @@ export class TraceStore {
 
   /** Forgets every trace (the eviction and rejection counts stay). */
   clear(): void {
+    this.changes++
     this.traces.clear()
     this.resources.clear()
     this.spanTotal = 0
@@ -248,6 +256,7 @@ export class TraceStore {
   }
 
   private drop(trace: StoredTrace): void {
+    this.changes++
     this.traces.delete(trace.traceId)
     this.spanTotal -= trace.spans.size
     this.evictedTraces++
@@ -325,7 +334,8 @@ function summarize(trace: StoredTrace): TraceSummary {
     rootService: root.service,
     services,
     spanCount: spans.length,
-    durationMs: Math.max(0, end - start),
+    // Rounded to the microsecond: the difference of two epoch-sized doubles has float noise.
+    durationMs: Math.max(0, Math.round((end - start) * 1000) / 1000),
     startTime: start,
     error: errorCount > 0,
     errorCount,

@@ -69,9 +69,11 @@ export function nanosDiffMs(start: string, end: string): number {
 /** A decimal nanosecond string as fractional milliseconds since the epoch. */
 export function nanosToMs(nanos: string): number {
   // Whole milliseconds and the rest apart: 1.7e18 / 1e6 as one double would not come out round.
-  if (!/^\d+$/.test(nanos)) return 0
-  if (nanos.length <= 6) return Number(nanos) / 1e6
-  return Number(nanos.slice(0, -6)) + Number(nanos.slice(-6)) / 1e6
+  const ms =
+    nanos.length <= 6
+      ? Number(nanos) / 1e6
+      : Number(nanos.slice(0, -6)) + Number(nanos.slice(-6)) / 1e6
+  return Number.isFinite(ms) ? ms : 0
 }
 
 /** Flattens one span, given its already decoded resource and scope. */
