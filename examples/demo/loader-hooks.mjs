@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { transform } from 'esbuild'
 
 const packages = new URL('../../packages/', import.meta.url)
-const ENTRY = /^@tracehop\/(core|express|fastify|node)(\/register)?$/
+const ENTRY = /^@tracehop\/(core|express|fastify|node|viewer)(\/register)?$/
 
 export async function resolve(specifier, context, nextResolve) {
   const entry = ENTRY.exec(specifier)

@@ -1,7 +1,8 @@
 // The tracehop demo: a client, a Fastify gateway, an Express orders service, an inventory service
 // on node:http and a notifier consuming orders from a queue, all in this process on 127.0.0.1.
 // A handful of requests go through; each one's trace is printed as a waterfall (or, with
-// OTEL_EXPORTER_OTLP_ENDPOINT set, sent to that collector).
+// OTEL_EXPORTER_OTLP_ENDPOINT set, sent to that collector) and sent to the tracehop viewer the
+// demo serves on http://127.0.0.1:4318 (stays up until Ctrl-C when run in a terminal).
 //
 //   npx -y pnpm@10 demo
 //   REDIS_URL=redis://127.0.0.1:6379 AMQP_URL=amqp://guest:guest@127.0.0.1:5672 npx -y pnpm@10 demo
@@ -15,11 +16,14 @@ import { startGateway } from './gateway.js'
 import { startInventory } from './inventory.js'
 import { startOrders } from './orders.js'
 import { memoryQueue, rabbitQueue, type Queue } from './queue.js'
+import { startDemoViewer } from './viewer.js'
 
+const { viewer, processor: toViewer } = await startDemoViewer()
 const tracing = startTracing({
   serviceName: 'client',
   // the demo flushes after each request; the waterfall need not guess when a trace is over
   waterfall: { quietMillis: 5000 },
+  spanProcessors: [toViewer],
 })
 const out = (line = ''): void => {
   process.stdout.write(`${line}\n`)
@@ -78,7 +82,7 @@ out(
     otlp
       ? `sent over OTLP to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT}`
       : `printed below (${tracing.exporter})`
-  }`,
+  } · and shown whole at ${viewer.url}`,
 )
 
 const client = trace.getTracer('demo')
@@ -160,3 +164,13 @@ out(
     ? 'Open your tracing backend to see the traces.'
     : 'Set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 to send these traces to a collector instead.',
 )
+if (process.stdout.isTTY) {
+  out(`tracehop viewer on ${viewer.url} : open it to see each trace whole · Ctrl-C to stop`)
+  process.once('SIGINT', () => {
+    void viewer.close().then(() => process.exit(0))
+  })
+} else {
+  // Not a terminal (CI, a pipe): nobody can open the page, so the demo ends here.
+  out(`tracehop viewer ran on ${viewer.url} (run the demo in a terminal to keep it open)`)
+  await viewer.close()
+}
