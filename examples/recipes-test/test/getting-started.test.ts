@@ -86,7 +86,7 @@ describeBuilt('getting started, as written', () => {
     const app = start()
     try {
       expect(await getWhenUp(`http://127.0.0.1:${port}/orders/42`)).toEqual({ id: '42' })
-      const printed = await waitFor('the waterfall', () =>
+      const printed = await waitFor(`the waterfall in ${JSON.stringify(app.output())}`, () =>
         /^trace [0-9a-f]{32} {2}orders GET \/orders\/:id {2}.*· 1 span · orders$/m.test(
           app.output().stdout,
         )

@@ -5,10 +5,12 @@
 import { SDK_INFO } from '@opentelemetry/core'
 import { createRequire } from 'node:module'
 
-// CommonJS (our own build, and apps bundled to CommonJS) has a require of its own; an ES module
-// makes one from its URL.
-const load: NodeJS.Require =
-  typeof require === 'function' ? require : createRequire(import.meta.url)
+// CommonJS (our own build, and apps bundled to CommonJS) knows its file name; an ES module makes
+// its require from its URL. (Not `typeof require`: bundlers put a require shim without
+// `require.resolve` into ES module output.)
+const load: NodeJS.Require = createRequire(
+  typeof __filename === 'string' ? __filename : import.meta.url,
+)
 
 /** The SDK line the installed `@opentelemetry/core` belongs to: 2 or 3 (or later). */
 export function sdkMajor(): number {

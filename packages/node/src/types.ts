@@ -18,13 +18,13 @@ export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi' | 'ja
 
 /** Batching of exported spans (the `OTEL_BSP_*` variables). */
 export interface BatchOptions {
-  /** Spans kept while waiting for export; past it, new spans are dropped and counted. Default 2048. */
+  /** Spans kept while waiting for export; past it, the oldest are dropped and counted. Default 2048. */
   maxQueueSize?: number
   /** Spans per export request. Default 512. */
   maxExportBatchSize?: number
   /** Delay between two exports. Default 5000 ms. */
   scheduledDelayMillis?: number
-  /** An export taking longer than this counts as failed. Default 30000 ms. */
+  /** One export attempt taking longer than this is ended and counts as failed. Default 5000 ms. */
   exportTimeoutMillis?: number
 }
 
