@@ -115,7 +115,9 @@ describe('recipes run as scripts', () => {
       'CLIENT pg-pool.connect (instrumentation-pg)',
       'CLIENT pg.query:INSERT test (instrumentation-pg)',
     ])
-    expect(children(miss!)).toEqual([
+    // all four under the SERVER span; not in start order: ioredis stamps a command queued while
+    // it connects when it is sent, which on a loaded machine came after the SELECT
+    expect(children(miss!).sort()).toEqual([
       'CLIENT get (instrumentation-ioredis)',
       'CLIENT pg-pool.connect (instrumentation-pg)',
       'CLIENT pg.query:SELECT test (instrumentation-pg)',
