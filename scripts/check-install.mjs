@@ -4,7 +4,7 @@
 //   Node >= 22.15: npm install @tracehop/node @tracehop/express @opentelemetry/api express (latest SDK 3)
 //   Node 20:       the README's Node 20 line (the SDK 2 packages named with their ranges)
 // A third install adds the app's own SDK first and checks that tracehop brings no second one.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import {
   mkdirSync,
   mkdtempSync,
@@ -69,36 +69,16 @@ function project(name) {
   return dir
 }
 
-function npmInstall(dir, packages) {
-  try {
-    execFileSync('npm', ['install', ...packages, '--no-audit', '--no-fund', '--loglevel=warn'], {
-      cwd: dir,
-      env,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    return ''
-  } catch (error) {
-    return `${error.stdout}${error.stderr}`
-  }
-}
-
-function warningsOf(dir, packages) {
-  const out = join(dir, 'install.log')
-  try {
-    execFileSync(
-      'sh',
-      [
-        '-c',
-        `npm install ${packages.join(' ')} --no-audit --no-fund --loglevel=warn > install.log 2>&1`,
-      ],
-      { cwd: dir, env },
-    )
-  } catch {
-    // the log says why
-  }
-  const log = readFileSync(out, 'utf8')
-  return log.split('\n').filter((l) => /npm (warn|error|ERR)/i.test(l))
+/** npm install as a user runs it; the lines where npm warned or failed. */
+function install(dir, packages) {
+  const result = spawnSync(
+    'npm',
+    ['install', ...packages, '--no-audit', '--no-fund', '--loglevel=warn'],
+    { cwd: dir, env, encoding: 'utf8' },
+  )
+  return `${result.stdout}${result.stderr}`
+    .split('\n')
+    .filter((l) => /npm (warn|error|ERR)/i.test(l))
 }
 
 /** Every installed copy of a package, found by walking node_modules. */
@@ -161,7 +141,7 @@ try {
 
   // 1. A new app, as the README says for this Node line.
   const app = project('app')
-  const warnings = warningsOf(app, [...tarballs, ...sdkPackages, 'express'])
+  const warnings = install(app, [...tarballs, ...sdkPackages, 'express'])
   check(
     warnings.length === 0,
     `npm install printed ${warnings.length} warnings${warnings.length ? `:\n  ${warnings.slice(0, 5).join('\n  ')}` : ''}`,
@@ -204,7 +184,7 @@ try {
 
   // 2. @tracehop/node and the api alone: the install size of the default setup.
   const alone = project('alone')
-  npmInstall(alone, [tarballs[0], tarballs[2], ...sdkPackages])
+  install(alone, [tarballs[0], tarballs[2], ...sdkPackages])
   const size = sizeOf(join(alone, 'node_modules')) / 1e6
   const sizeLine = `@tracehop/node + api install size ${size.toFixed(1)} MB (aim: under 20 MB)`
   // SDK 2 needs instrumentation-http and its require hooks for outgoing http on Node 20: reported,
@@ -231,8 +211,8 @@ if (t.enabled) process.exitCode = 1`
   const ownSdk = modern
     ? ['@opentelemetry/api', '@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-proto']
     : NODE20
-  npmInstall(own, ownSdk)
-  const second = warningsOf(own, [...tarballs, 'express'])
+  install(own, ownSdk)
+  const second = install(own, [...tarballs, 'express'])
   check(
     second.length === 0,
     `adding tracehop to an app with its own SDK printed ${second.length} warnings`,
