@@ -16,17 +16,18 @@ instrumentation.setTracerProvider(tracing.provider)
 instrumentation.enable()
 // instrumentation-http patches `http` from a require hook on `Module.prototype.require`. Jest
 // gives test code its own copy of `module`, so that hook never sees a require here; apply the very
-// patch the hook applies (the module definition's `patch`) to the real `node:http` instead.
+// patch the hook applies (the module definition's `patch`) to the real `node:http` instead, and
+// undo it with the same definition: from 0.301 `getModuleDefinitions()` builds new objects, so
+// `disable()` never sees this patch, and a patched `node:http` would outlive this file in the worker.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const realHttp = require('node:http') as typeof http
 const definitions = instrumentation.getModuleDefinitions().filter((d) => d.name === 'http')
-for (const definition of definitions) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const exports = require('node:http') as typeof http
-  definition.moduleExports = definition.patch?.(exports) ?? exports
-}
+for (const definition of definitions) definition.patch?.(realHttp)
 
 afterEach(() => tracing.exporter.reset())
 afterAll(async () => {
-  instrumentation.disable() // unpatches `node:http` through the same module definitions
+  for (const definition of definitions) definition.unpatch?.(realHttp)
+  instrumentation.disable()
   await tracing.teardown()
 })
 

@@ -11,15 +11,17 @@ instrumentation.setTracerProvider(tracing.provider)
 instrumentation.enable()
 // instrumentation-http patches `http` from a require hook; Jest gives test code its own module
 // registry, so that hook never sees `require('http')` here. Apply the very patch the hook applies
-// (the module definition's `patch`) to the real `node:http`; `disable()` undoes it.
-for (const definition of instrumentation.getModuleDefinitions().filter((d) => d.name === 'http')) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const exports = require('node:http') as typeof http
-  definition.moduleExports = definition.patch?.(exports) ?? exports
-}
+// (the module definition's `patch`) to the real `node:http`, and undo it with the same definition:
+// from 0.301 `getModuleDefinitions()` builds new objects, so `disable()` never sees this patch, and
+// a patched `node:http` would outlive this file in the Jest worker.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const realHttp = require('node:http') as typeof http
+const definitions = instrumentation.getModuleDefinitions().filter((d) => d.name === 'http')
+for (const definition of definitions) definition.patch?.(realHttp)
 
 afterEach(() => tracing.reset())
 afterAll(async () => {
+  for (const definition of definitions) definition.unpatch?.(realHttp)
   instrumentation.disable()
   await tracing.shutdown()
 })

@@ -120,7 +120,14 @@ export async function startHarness(
 
   const service = http.createServer((req, res) => {
     const id = req.headers['x-harness-id'] as string
-    const record = pending.get(id)!
+    const record = pending.get(id)
+    if (!record) {
+      // the id header did not arrive as sent: something between the test and node:http rewrote
+      // the request. Answer at once so the hop fails with this reason instead of timing out.
+      res.statusCode = 400
+      res.end(`harness: no request with x-harness-id ${JSON.stringify(id)}`)
+      return
+    }
     const remote = propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter)
     const span: Span = tracer.startSpan('GET /', { kind: SpanKind.SERVER }, remote)
     record.serverParent = trace.getSpanContext(remote)
