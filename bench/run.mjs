@@ -89,8 +89,14 @@ const FRAMEWORKS = { express: 'Express 5', fastify: 'Fastify 5', http: 'node:htt
 const TRACERS = {
   none: { label: 'bare' },
   floor: { label: 'context.with only (the floor)', floor: true },
+  'sdk-floor': { label: 'SDK floor (extract, one SERVER span, context.with)', sdkFloor: true },
   tracehop: { label: 'tracehop', ours: true },
   'tracehop-nometrics': { label: 'tracehop, no duration metric', ours: true, metrics: false },
+  'tracehop-start': {
+    label: 'tracehop on startTracing(), no duration metric',
+    ours: true,
+    metrics: false,
+  },
   otel: { label: 'instrumentation-http + -express', peer: true },
   'otel-http': { label: 'instrumentation-http', peer: true },
   'fastify-otel': { label: '@fastify/otel', peer: true },
@@ -108,16 +114,18 @@ function variant(framework, tracer, layers = 2, sampled = true) {
 function allVariants() {
   const list = []
   const groups = {
-    express: ['none', 'floor', 'tracehop', 'otel'],
-    fastify: ['none', 'floor', 'tracehop', 'fastify-otel', 'fastify-otel-http'],
-    http: ['none', 'floor', 'tracehop', 'otel-http'],
+    express: ['none', 'floor', 'sdk-floor', 'tracehop', 'otel'],
+    fastify: ['none', 'floor', 'sdk-floor', 'tracehop', 'fastify-otel', 'fastify-otel-http'],
+    http: ['none', 'floor', 'sdk-floor', 'tracehop', 'otel-http'],
   }
   for (const [framework, tracers] of Object.entries(groups)) {
     for (const tracer of tracers) list.push(variant(framework, tracer))
-    // What the duration metric costs (one sampled row: @fastify/otel records no metric at all).
+    // What the duration metric costs (one sampled row: @fastify/otel records no metric at all),
+    // and what startTracing() costs over a hand-made SDK (both without the metric).
     list.push(variant(framework, 'tracehop-nometrics'))
-    // Unsampled and 20-layer rows for the tracers; the floor is one row per framework.
-    const tracing = tracers.filter((t) => t !== 'floor')
+    list.push(variant(framework, 'tracehop-start'))
+    // Unsampled and 20-layer rows for the tracers; each floor is one row per framework.
+    const tracing = tracers.filter((t) => t !== 'floor' && t !== 'sdk-floor')
     for (const tracer of tracing) {
       if (tracer !== 'none') list.push(variant(framework, tracer, 2, false))
     }

@@ -34,8 +34,10 @@ if (traced && !/^[0-9a-f]{16,32}$/.test(config.traceId ?? '')) {
   fail(`the expected trace id (or its first half) is required, got ${config.traceId}`)
 }
 
+// `tracehop-start`: the SDK set up by @tracehop/node's startTracing() rather than by hand.
+const viaStartTracing = tracer === 'tracehop-start'
 const sdk = traced
-  ? require('./lib/sdk.cjs').setupTracing({
+  ? require('./lib/sdk.cjs')[viaStartTracing ? 'startTracing' : 'setupTracing']({
       traceId: config.traceId,
       parentSpanId: config.parentSpanId,
     })
@@ -108,9 +110,53 @@ function floorContext(req) {
 }
 const kFloor = Symbol('bench.floor')
 
-// `tracehop-nometrics`: tracehop without the duration metric, to show what recording it costs
-const ours = tracer === 'tracehop' || tracer === 'tracehop-nometrics'
-const oursOptions = tracer === 'tracehop-nometrics' ? { metrics: false } : {}
+/**
+ * The SDK floor: the least any tracer on the OpenTelemetry SDK does per request. One W3C extract,
+ * one SERVER span with the stable HTTP attributes, the handler inside `context.with`, and on
+ * `finish` the route, the status code, an error status for 5xx and `end()`. Nothing else.
+ * `route()` reads the matched route template at the end.
+ */
+function sdkFloorContext(req, res, route) {
+  const api = sdk.api
+  const parent = api.propagation.extract(api.ROOT_CONTEXT, req.headers)
+  const socket = req.socket
+  const url = req.url
+  const q = url.indexOf('?')
+  const span = sdkFloorTracer.startSpan(
+    req.method,
+    {
+      kind: api.SpanKind.SERVER,
+      attributes: {
+        'http.request.method': req.method,
+        'url.path': q === -1 ? url : url.slice(0, q),
+        'url.scheme': 'http',
+        'server.address': '127.0.0.1',
+        'server.port': socket.localPort,
+        'client.address': socket.remoteAddress,
+        'network.protocol.version': req.httpVersion,
+      },
+    },
+    parent,
+  )
+  res.once('finish', () => {
+    const template = route()
+    if (template !== undefined) {
+      span.setAttribute('http.route', template)
+      span.updateName(`${req.method} ${template}`)
+    }
+    span.setAttribute('http.response.status_code', res.statusCode)
+    if (res.statusCode >= 500) span.setStatus({ code: api.SpanStatusCode.ERROR })
+    span.end()
+  })
+  return api.trace.setSpan(parent, span)
+}
+const sdkFloorTracer = sdk?.api.trace.getTracer('bench-sdk-floor')
+const kRoute = Symbol('bench.route')
+
+// `tracehop-nometrics`: tracehop without the duration metric, to show what recording it costs;
+// `tracehop-start`: the same, on startTracing() (which registers no MeterProvider here).
+const ours = ['tracehop', 'tracehop-nometrics', 'tracehop-start'].includes(tracer)
+const oursOptions = tracer === 'tracehop' ? {} : { metrics: false }
 
 async function listen() {
   if (framework === 'express') {
@@ -118,7 +164,15 @@ async function listen() {
       ? [tracehop('@tracehop/express', 'traceMiddleware')(oursOptions)]
       : tracer === 'floor'
         ? [(req, res, next) => sdk.api.context.with(floorContext(req), next)]
-        : []
+        : tracer === 'sdk-floor'
+          ? [
+              (req, res, next) =>
+                sdk.api.context.with(
+                  sdkFloorContext(req, res, () => req.route?.path),
+                  next,
+                ),
+            ]
+          : []
     const app = require('./apps/express.cjs').createApp({ probe, layers, first })
     const server = http.createServer(app)
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -129,7 +183,9 @@ async function listen() {
       ? [[tracehop('@tracehop/fastify', 'tracingPlugin'), oursOptions]]
       : tracer === 'floor'
         ? [[floorPlugin, {}]]
-        : []
+        : tracer === 'sdk-floor'
+          ? [[sdkFloorPlugin, {}]]
+          : []
     const app = await require('./apps/fastify.cjs').createApp({ probe, layers, first })
     await app.listen({ port: 0, host: '127.0.0.1' })
     return app.server
@@ -140,6 +196,16 @@ async function listen() {
     if (tracer === 'floor') {
       const inner = createHandler({ probe })
       handler = (req, res) => sdk.api.context.with(floorContext(req), inner, undefined, req, res)
+    } else if (tracer === 'sdk-floor') {
+      const inner = createHandler({ probe, onRoute: (req, route) => (req[kRoute] = route) })
+      handler = (req, res) =>
+        sdk.api.context.with(
+          sdkFloorContext(req, res, () => req[kRoute]),
+          inner,
+          undefined,
+          req,
+          res,
+        )
     } else if (ours) {
       const traceHandler = tracehop('@tracehop/core', 'traceHandler')
       const tryGetRequestTrace = tracehop('@tracehop/core', 'tryGetRequestTrace')
@@ -165,6 +231,18 @@ function floorPlugin(app, options, done) {
   done()
 }
 floorPlugin[Symbol.for('skip-override')] = true
+
+/** The Fastify SDK floor: the first onRequest hook opens the span and runs the rest inside it. */
+function sdkFloorPlugin(app, options, done) {
+  app.addHook('onRequest', (request, reply, next) =>
+    sdk.api.context.with(
+      sdkFloorContext(request.raw, reply.raw, () => request.routeOptions.url),
+      next,
+    ),
+  )
+  done()
+}
+sdkFloorPlugin[Symbol.for('skip-override')] = true
 
 // Main-thread GC pauses, summed, so a run can say how much of its CPU went to collection.
 const { PerformanceObserver } = require('node:perf_hooks')

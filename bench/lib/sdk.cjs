@@ -126,11 +126,8 @@ class CountingMetricExporter {
   }
 }
 
-/**
- * Installs the SDK globally. Call before loading any framework or instrumentation.
- * @param {{ traceId: string, parentSpanId: string }} expected what the client sends
- */
-function setupTracing(expected) {
+/** Sends the SDK's diagnostics to stderr, counting the spans the BatchSpanProcessor drops. */
+function captureDiagnostics() {
   const dropped = { logged: 0 }
   api.diag.setLogger(
     {
@@ -147,6 +144,32 @@ function setupTracing(expected) {
     },
     api.DiagLogLevel.WARN,
   )
+  return dropped
+}
+
+/** What every setup reports: the counters above, read after a flush. */
+function readCounters(counter, exporter, metricExporter, dropped) {
+  return {
+    started: counter.started,
+    ended: counter.ended,
+    serverEnded: counter.serverEnded,
+    exported: exporter.exported,
+    serverExported: exporter.server,
+    serverMismatch: exporter.serverMismatch,
+    serverWithErrorType: exporter.serverWithErrorType,
+    sample: exporter.sample,
+    dropped,
+    durationMetric: metricExporter?.durationMetric,
+    durationCount: metricExporter?.durationCount ?? 0,
+  }
+}
+
+/**
+ * Installs the SDK globally. Call before loading any framework or instrumentation.
+ * @param {{ traceId: string, parentSpanId: string }} expected what the client sends
+ */
+function setupTracing(expected) {
+  const dropped = captureDiagnostics()
 
   const contextManager = new AsyncLocalStorageContextManager().enable()
   api.context.setGlobalContextManager(contextManager)
@@ -176,20 +199,9 @@ function setupTracing(expected) {
     async snapshot() {
       await tracerProvider.forceFlush()
       await meterProvider.forceFlush()
-      return {
-        started: counter.started,
-        ended: counter.ended,
-        serverEnded: counter.serverEnded,
-        exported: exporter.exported,
-        serverExported: exporter.server,
-        serverMismatch: exporter.serverMismatch,
-        serverWithErrorType: exporter.serverWithErrorType,
-        sample: exporter.sample,
-        // Spans dropped since the last warning are still only in the processor's private count.
-        dropped: dropped.logged + (batch._droppedSpansCount ?? 0),
-        durationMetric: metricExporter.durationMetric,
-        durationCount: metricExporter.durationCount,
-      }
+      // Spans dropped since the last warning are still only in the processor's private count.
+      const lost = dropped.logged + (batch._droppedSpansCount ?? 0)
+      return readCounters(counter, exporter, metricExporter, lost)
     },
     /** The cheap counters, without flushing (for the start of a measured window). */
     counters() {
@@ -198,4 +210,36 @@ function setupTracing(expected) {
   }
 }
 
-module.exports = { setupTracing }
+/**
+ * The same counters on `@tracehop/node`'s `startTracing()`, as a user sets it up: its own
+ * provider, context manager, propagators, export queue and outgoing-call tracing; the counting
+ * exporter in place of OTLP, no metrics (the plain setup's MeterProvider is never read by a
+ * `metrics: false` adapter, so the two compare like for like).
+ */
+function startTracing(expected) {
+  // startTracing() installs its own diagnostics logger; it counts what its queue drops.
+  const dropped = { logged: 0 }
+  const exporter = new CountingSpanExporter(expected)
+  const counter = new CountingSpanProcessor()
+  const handle = require('@tracehop/node').startTracing({
+    serviceName: 'bench',
+    exporter,
+    spanProcessors: [counter],
+    metrics: false,
+    handleSignals: false,
+    onWarning: (message) => console.error('[tracehop]', message),
+  })
+  if (!handle.enabled) throw new Error('startTracing() stayed off (see the warning above)')
+  return {
+    api,
+    async snapshot() {
+      await handle.forceFlush()
+      return readCounters(counter, exporter, undefined, dropped.logged + handle.stats().dropped)
+    },
+    counters() {
+      return { started: counter.started, ended: counter.ended, serverEnded: counter.serverEnded }
+    },
+  }
+}
+
+module.exports = { setupTracing, startTracing }
