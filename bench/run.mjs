@@ -97,6 +97,7 @@ const TRACERS = {
     ours: true,
     metrics: false,
   },
+  'tracehop-start-metrics': { label: 'tracehop on startTracing()', ours: true },
   otel: { label: 'instrumentation-http + -express', peer: true },
   'otel-http': { label: 'instrumentation-http', peer: true },
   'fastify-otel': { label: '@fastify/otel', peer: true },
@@ -124,6 +125,7 @@ function allVariants() {
     // and what startTracing() costs over a hand-made SDK (both without the metric).
     list.push(variant(framework, 'tracehop-nometrics'))
     list.push(variant(framework, 'tracehop-start'))
+    list.push(variant(framework, 'tracehop-start-metrics'))
     // Unsampled and 20-layer rows for the tracers; each floor is one row per framework.
     const tracing = tracers.filter((t) => t !== 'floor' && t !== 'sdk-floor')
     for (const tracer of tracing) {

@@ -34,14 +34,16 @@ if (traced && !/^[0-9a-f]{16,32}$/.test(config.traceId ?? '')) {
   fail(`the expected trace id (or its first half) is required, got ${config.traceId}`)
 }
 
-// `tracehop-start`: the SDK set up by @tracehop/node's startTracing() rather than by hand.
-const viaStartTracing = tracer === 'tracehop-start'
-const sdk = traced
-  ? require('./lib/sdk.cjs')[viaStartTracing ? 'startTracing' : 'setupTracing']({
-      traceId: config.traceId,
-      parentSpanId: config.parentSpanId,
-    })
-  : undefined
+// `tracehop-start*`: the SDK set up by @tracehop/node's startTracing() rather than by hand.
+const expected = { traceId: config.traceId, parentSpanId: config.parentSpanId }
+const setup = require('./lib/sdk.cjs')
+const sdk = !traced
+  ? undefined
+  : tracer === 'tracehop-start'
+    ? setup.startTracing(expected)
+    : tracer === 'tracehop-start-metrics'
+      ? setup.startTracing(expected, { metrics: true })
+      : setup.setupTracing(expected)
 
 // Instrumentations first (they patch on require), then anything that loads http or a framework.
 const instrumentations = []
@@ -154,9 +156,11 @@ const sdkFloorTracer = sdk?.api.trace.getTracer('bench-sdk-floor')
 const kRoute = Symbol('bench.route')
 
 // `tracehop-nometrics`: tracehop without the duration metric, to show what recording it costs;
-// `tracehop-start`: the same, on startTracing() (which registers no MeterProvider here).
-const ours = ['tracehop', 'tracehop-nometrics', 'tracehop-start'].includes(tracer)
-const oursOptions = tracer === 'tracehop' ? {} : { metrics: false }
+// `tracehop-start`: the same, on startTracing() (which registers no MeterProvider here);
+// `tracehop-start-metrics`: startTracing() with its own MeterProvider, the metric on.
+const ours = tracer === 'tracehop' || tracer.startsWith('tracehop-')
+const oursOptions =
+  tracer === 'tracehop-nometrics' || tracer === 'tracehop-start' ? { metrics: false } : {}
 
 async function listen() {
   if (framework === 'express') {
