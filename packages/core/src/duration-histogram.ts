@@ -106,9 +106,11 @@ export class DurationHistogram implements DurationRecorder {
         ? `${method} ${scheme} ${statusCode} ${protocolVersion}`
         : `${method} ${scheme} ${statusCode} ${protocolVersion} ${errorType}`
     let series = byKey.get(key)
-    if (series === undefined) {
-      series = this.admit(byKey, key, method, scheme, route, statusCode, errorType, protocolVersion)
-    }
+    series ??= this.admit(
+      byKey,
+      key,
+      durationAttributes(method, scheme, route, statusCode, errorType, protocolVersion),
+    )
     const tally = series.recent
     if (tally.count === 0) tally.startTime = Date.now()
     tally.count++
@@ -119,29 +121,12 @@ export class DurationHistogram implements DurationRecorder {
   }
 
   /** The series of a new attribute set, or the overflow series once the limit is reached. */
-  private admit(
-    byKey: Map<string, Series>,
-    key: string,
-    method: string,
-    scheme: string,
-    route: string | undefined,
-    statusCode: number | undefined,
-    errorType: string | undefined,
-    protocolVersion: string | undefined,
-  ): Series {
+  private admit(byKey: Map<string, Series>, key: string, attributes: Attributes): Series {
     // the limit counts the overflow series, as the SDK's does
     if (this.series.length >= this.cardinalityLimit - 1) {
       this.overflow ??= this.newSeries(OVERFLOW_ATTRIBUTES)
       return this.overflow
     }
-    const attributes = durationAttributes(
-      method,
-      scheme,
-      route,
-      statusCode,
-      errorType,
-      protocolVersion,
-    )
     const series = this.newSeries(Object.freeze(attributes))
     byKey.set(key, series)
     return series

@@ -1,10 +1,10 @@
-import { createServer } from 'node:net'
 import {
   startOtlpReceiver,
   type OtlpReceiver,
   type ReceivedMetric,
 } from '../../../test-utils/otlp-receiver.js'
 import { runFixture } from './helpers/fixtures.js'
+import { freePort } from './helpers/ports.js'
 
 // http.server.request.duration as startTracing() aggregates it (in core, handed to its readers by
 // a MetricProducer), against the metrics API path on the same provider, for the same requests.
@@ -15,14 +15,6 @@ beforeEach(async () => {
   receiver = await startOtlpReceiver()
 })
 afterEach(() => receiver.close())
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 async function run(
   mode: string,
