@@ -26,6 +26,12 @@ export const REQUEST_TRACE_KEY: unique symbol = Symbol.for('tracehop.request-tra
  */
 export const ADAPTER_STATE_KEY: unique symbol = Symbol.for('tracehop.adapter-state')
 
+/**
+ * Key on `globalThis` of the duration sink `@tracehop/node` registers (see `setDurationSink`),
+ * shared by every installed copy. The number changes if the recorder's call ever does.
+ */
+export const DURATION_SINK_KEY: unique symbol = Symbol.for('tracehop.duration-sink.v1')
+
 // Semantic-convention names that `@opentelemetry/semantic-conventions` still ships only from its
 // `incubating` entry point, which its authors ask libraries not to import at runtime.
 /** `http.server.active_requests` (UpDownCounter). */

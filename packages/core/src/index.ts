@@ -3,6 +3,9 @@
 // --- types ---
 export type {
   BaggagePolicy,
+  DurationPoint,
+  DurationRecorder,
+  DurationTemporality,
   IgnoreRule,
   LogFields,
   MetricsOptions,
@@ -71,7 +74,12 @@ export {
   DEFAULT_REDACTED_HEADERS,
   type ResponseHeaderSource,
 } from './options.js'
-export { DURATION_BUCKETS } from './metrics.js'
+export { DURATION_BUCKETS, setDurationSink } from './metrics.js'
+export {
+  DURATION_CARDINALITY_LIMIT,
+  DurationHistogram,
+  type DurationReader,
+} from './duration-histogram.js'
 
 // --- helpers ---
 export {

@@ -374,17 +374,16 @@ class LiveRequestTrace implements RequestTrace {
       instruments.active?.add(-1, this.activeAttributes, ctx)
       // instrumentation-http records the duration of spans it owns
       if (instruments.duration !== undefined && !this.adopted) {
-        // a literal, then plain stores: spreading here costs V8 over a microsecond per request
-        const attributes: Attributes = {
-          [ATTR_HTTP_REQUEST_METHOD]: this.method,
-          [ATTR_URL_SCHEME]: this.scheme,
-        }
-        if (this.route !== undefined) attributes[ATTR_HTTP_ROUTE] = this.route
-        if (statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode
-        if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType
-        const version = protocolVersion(this.request)
-        if (version !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = version
-        instruments.duration.record((performance.now() - this.startedAt) / 1000, attributes, ctx)
+        instruments.duration.record(
+          (performance.now() - this.startedAt) / 1000,
+          this.method,
+          this.scheme,
+          this.route,
+          statusCode,
+          errorType,
+          protocolVersion(this.request),
+          ctx,
+        )
       }
     }
   }

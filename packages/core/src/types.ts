@@ -191,3 +191,41 @@ export interface LogFields {
   span_id: string
   trace_flags: string
 }
+
+/**
+ * Records one request's `http.server.request.duration` from the values its attributes hold, so
+ * that a recorder can find the request's series without building an attribute object.
+ * @see https://github.com/tracehop/tracehop/blob/main/docs/metrics.md
+ */
+export interface DurationRecorder {
+  record(
+    seconds: number,
+    method: string,
+    scheme: string,
+    route: string | undefined,
+    statusCode: number | undefined,
+    errorType: string | undefined,
+    protocolVersion: string | undefined,
+    ctx: Context,
+  ): void
+}
+
+/** One point of `http.server.request.duration`, as a `DurationHistogram` reader exports it. */
+export interface DurationPoint {
+  readonly attributes: Attributes
+  /** Epoch milliseconds of the first measurement it holds (delta: or of the last collection). */
+  readonly startTime: number
+  /** Epoch milliseconds of the collection. */
+  readonly endTime: number
+  readonly count: number
+  readonly sum: number
+  readonly min: number
+  readonly max: number
+  /** Upper bounds of the buckets: `DURATION_BUCKETS`. */
+  readonly boundaries: number[]
+  /** One more than the boundaries: the last bucket counts what lies above the last bound. */
+  readonly counts: number[]
+}
+
+/** How a reader wants its points: totals since the start, or what came since it last collected. */
+export type DurationTemporality = 'cumulative' | 'delta'

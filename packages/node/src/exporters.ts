@@ -4,6 +4,7 @@
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import {
   PeriodicExportingMetricReader,
+  type MetricProducer,
   type MetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics'
@@ -82,8 +83,14 @@ const METRIC_EXPORTER_PACKAGES: Record<ResolvedConfig['protocol'], string> = {
   grpc: '@opentelemetry/exporter-metrics-otlp-grpc',
 }
 
-/** The periodic OTLP metric reader (its exporter an optional peer); ended by its link too. */
-export function otlpMetricReader(config: ResolvedConfig): {
+/**
+ * The periodic OTLP metric reader (its exporter an optional peer); ended by its link too.
+ * `metricProducers` add points the SDK's meters did not record.
+ */
+export function otlpMetricReader(
+  config: ResolvedConfig,
+  metricProducers: MetricProducer[] = [],
+): {
   reader: MetricReader
   link: ExportTransport
 } {
@@ -104,14 +111,16 @@ export function otlpMetricReader(config: ResolvedConfig): {
     exporter,
     exportIntervalMillis: config.metricsIntervalMillis,
     exportTimeoutMillis: Math.min(30_000, config.metricsIntervalMillis),
+    metricProducers,
   })
   return { reader, link }
 }
 
-/** The Prometheus scrape endpoint (a metric reader). */
+/** The Prometheus scrape endpoint (a metric reader), with points from `metricProducers` too. */
 export function prometheusReader(
   options: NonNullable<ResolvedConfig['prometheus']>,
   onError: (error: unknown) => void,
+  metricProducers: MetricProducer[] = [],
 ): MetricReader {
   const [{ PrometheusExporter }] = loadOptionalPeers<
     [
@@ -123,7 +132,7 @@ export function prometheusReader(
       },
     ]
   >(['@opentelemetry/exporter-prometheus'], 'The Prometheus endpoint')
-  return new PrometheusExporter({ ...options }, (error) => {
+  return new PrometheusExporter({ ...options, metricProducers }, (error) => {
     if (error) onError(error)
   })
 }

@@ -23,11 +23,12 @@ import {
   type Span,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace'
-import { createPropagator } from '@tracehop/core'
+import { createPropagator, DurationHistogram, setDurationSink } from '@tracehop/core'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { format } from 'node:util'
 import { resolveConfig, type ResolvedConfig } from './config.js'
+import { DurationMetricProducer } from './duration-producer.js'
 import { endExportsWithin, ExportQueueSpanProcessor } from './export-queue.js'
 import { otlpMetricReader, otlpTraceExporter, prometheusReader } from './exporters.js'
 import { loadOrderWarning } from './load-order.js'
@@ -236,16 +237,26 @@ function setup(
   processors.push(...(options.spanProcessors ?? []))
   if (processors.length === 0) processors.push(new NoopSpanProcessor())
 
-  // Metrics.
+  // Metrics. The adapters' duration histogram is aggregated in core (DurationHistogram) for the
+  // meter provider made here, and every reader gets its points through a producer of its own.
+  const duration = new DurationHistogram()
   const metricReaders: MetricReader[] = []
-  const metricsLink = config.metricsOtlp ? otlpMetricReader(config) : undefined
-  if (metricsLink) metricReaders.push(metricsLink.reader)
+  let metricsLink: ReturnType<typeof otlpMetricReader> | undefined
+  if (config.metricsOtlp) {
+    const producer = new DurationMetricProducer(duration, resource)
+    metricsLink = otlpMetricReader(config, [producer])
+    producer.attach(metricsLink.reader)
+    metricReaders.push(metricsLink.reader)
+  }
   if (config.prometheus) {
-    metricReaders.push(
-      prometheusReader(config.prometheus, (error) =>
-        warn(`the Prometheus endpoint could not start (${errorMessage(error)})`),
-      ),
+    const producer = new DurationMetricProducer(duration, resource)
+    const reader = prometheusReader(
+      config.prometheus,
+      (error) => warn(`the Prometheus endpoint could not start (${errorMessage(error)})`),
+      [producer],
     )
+    producer.attach(reader)
+    metricReaders.push(reader)
   }
 
   // The SDK, composed from its packages and registered globally. Each global refuses a second
@@ -273,7 +284,11 @@ function setup(
     meterProvider = new SdkMeterProvider({ resource, readers: metricReaders })
     const provider = meterProvider
     teardown.sdk = () => Promise.all([tracerProvider.shutdown(), provider.shutdown()])
-    metrics.setGlobalMeterProvider(meterProvider)
+    // Adapters record the duration into `duration` only while this provider is the global one
+    // and they have no meter provider of their own; a global registered before stays theirs.
+    if (metrics.setGlobalMeterProvider(meterProvider)) {
+      teardown.globals.push(setDurationSink(meterProvider, duration))
+    }
     teardown.globals.push(() => metrics.disable())
   }
 

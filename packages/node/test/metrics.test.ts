@@ -1,6 +1,6 @@
-import { createServer } from 'node:net'
 import { startOtlpReceiver, type OtlpReceiver } from '../../../test-utils/otlp-receiver.js'
 import { runApp, startApp } from './helpers/app.js'
+import { freePort } from './helpers/ports.js'
 
 // The HTTP server metrics the adapters record, exported over OTLP or scraped by Prometheus.
 let receiver: OtlpReceiver
@@ -49,14 +49,6 @@ describe('OTEL_METRICS_EXPORTER=otlp', () => {
     expect(receiver.requests.filter((r) => r.signal === 'metrics')).toEqual([])
   })
 })
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 describe('metrics.prometheus', () => {
   it('serves the metrics for scraping', async () => {
