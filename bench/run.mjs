@@ -126,6 +126,8 @@ function allVariants() {
     list.push(variant(framework, 'tracehop-nometrics'))
     list.push(variant(framework, 'tracehop-start'))
     list.push(variant(framework, 'tracehop-start-metrics'))
+    // unsampled on startTracing(), whose declared sampler lets the adapters skip the SDK
+    list.push(variant(framework, 'tracehop-start-metrics', 2, false))
     // Unsampled and 20-layer rows for the tracers; each floor is one row per framework.
     const tracing = tracers.filter((t) => t !== 'floor' && t !== 'sdk-floor')
     for (const tracer of tracing) {

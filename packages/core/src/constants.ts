@@ -32,6 +32,14 @@ export const ADAPTER_STATE_KEY: unique symbol = Symbol.for('tracehop.adapter-sta
  */
 export const DURATION_SINK_KEY: unique symbol = Symbol.for('tracehop.duration-sink.v1')
 
+/**
+ * Key on `globalThis` of the tracer providers declared to drop children of unsampled parents (see
+ * `declareDropsUnsampledParents`), shared by every installed copy.
+ */
+export const UNSAMPLED_PARENTS_KEY: unique symbol = Symbol.for(
+  'tracehop.drops-unsampled-parents.v1',
+)
+
 // Semantic-convention names that `@opentelemetry/semantic-conventions` still ships only from its
 // `incubating` entry point, which its authors ask libraries not to import at runtime.
 /** `http.server.active_requests` (UpDownCounter). */

@@ -51,6 +51,7 @@ import type {
   TraceOptions,
   TrustPolicy,
 } from './types.js'
+import { dropsUnsampledParents, isUnsampledParent, unsampledChild } from './unsampled.js'
 import { VERSION } from './version.js'
 
 // `@opentelemetry/core` keeps the RPC metadata of an instrumentation-http server span under this
@@ -406,10 +407,14 @@ class Lifecycle implements RequestLifecycle {
       : undefined
   }
 
+  private tracerProviderNow(): TracerProvider {
+    return this.options.tracerProvider ?? trace.getTracerProvider()
+  }
+
   // The global provider object changes only when it is disabled and registered again; one
   // identity check per request keeps us on the current one.
   private tracer(): Tracer {
-    const provider = this.options.tracerProvider ?? trace.getTracerProvider()
+    const provider = this.tracerProviderNow()
     if (provider !== this.tracerProvider || this.cachedTracer === undefined) {
       this.tracerProvider = provider
       this.cachedTracer = provider.getTracer(INSTRUMENTATION_SCOPE, VERSION)
@@ -540,53 +545,65 @@ class Lifecycle implements RequestLifecycle {
       span.updateName(this.spanName(spanMethod, route, request))
       ctx = this.applyBaggagePolicy(active)
     } else {
-      const attributes: Attributes = {
-        [ATTR_HTTP_REQUEST_METHOD]: method,
-        [ATTR_URL_PATH]: path,
-        [ATTR_URL_SCHEME]: scheme,
-      }
-      if (!known) attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = rawMethod
-      if (queryAt !== -1 && queryAt < url.length - 1) {
-        attributes[ATTR_URL_QUERY] = options.query.redact(url.slice(queryAt + 1))
-      }
-      const host =
-        (options.trustProxy ? firstListEntry(headers['x-forwarded-host']) : undefined) ??
-        headers.host ??
-        firstValue(headers[':authority'])
-      if (typeof host === 'string' && host !== '') setServerAddress(attributes, host, scheme)
-      const client =
-        (options.trustProxy ? firstListEntry(headers['x-forwarded-for']) : undefined) ??
-        socket?.remoteAddress
-      if (client !== undefined) attributes[ATTR_CLIENT_ADDRESS] = client
-      const version = protocolVersion(request)
-      if (version !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = version
-      const userAgent = headers['user-agent']
-      if (userAgent !== undefined) attributes[ATTR_USER_AGENT_ORIGINAL] = userAgent
-      if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route
-      if (options.requestHeaders.length > 0)
-        captureRequestHeaders(attributes, headers, options.requestHeaders)
-
       ctx = (options.propagator ?? currentPropagator()).extract(
         ROOT_CONTEXT,
         headers,
         defaultTextMapGetter,
       )
+      let parentPolicy: TrustPolicy | undefined
       let links: Link[] | undefined
       const remote = trace.getSpanContext(ctx)
       if (remote !== undefined) {
         const policy = this.trustFor(request)
         if (policy !== 'continue') {
           ctx = trace.deleteSpan(ctx)
-          attributes[ATTR_TRACEHOP_REMOTE_PARENT_POLICY] = policy
+          parentPolicy = policy
           if (policy === 'link' && isSpanContextValid(remote)) links = [{ context: remote }]
         }
       }
       ctx = this.applyBaggagePolicy(ctx)
-      span = this.tracer().startSpan(
-        this.spanName(spanMethod, route, request),
-        { kind: SpanKind.SERVER, attributes, links },
-        ctx,
-      )
+      if (
+        parentPolicy === undefined &&
+        remote !== undefined &&
+        isUnsampledParent(remote) &&
+        dropsUnsampledParents(this.tracerProviderNow())
+      ) {
+        // the provider's sampler would drop this span whatever it is told: spare building it
+        span = unsampledChild(remote)
+      } else {
+        const attributes: Attributes = {
+          [ATTR_HTTP_REQUEST_METHOD]: method,
+          [ATTR_URL_PATH]: path,
+          [ATTR_URL_SCHEME]: scheme,
+        }
+        if (!known) attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = rawMethod
+        if (queryAt !== -1 && queryAt < url.length - 1) {
+          attributes[ATTR_URL_QUERY] = options.query.redact(url.slice(queryAt + 1))
+        }
+        const host =
+          (options.trustProxy ? firstListEntry(headers['x-forwarded-host']) : undefined) ??
+          headers.host ??
+          firstValue(headers[':authority'])
+        if (typeof host === 'string' && host !== '') setServerAddress(attributes, host, scheme)
+        const client =
+          (options.trustProxy ? firstListEntry(headers['x-forwarded-for']) : undefined) ??
+          socket?.remoteAddress
+        if (client !== undefined) attributes[ATTR_CLIENT_ADDRESS] = client
+        const version = protocolVersion(request)
+        if (version !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = version
+        const userAgent = headers['user-agent']
+        if (userAgent !== undefined) attributes[ATTR_USER_AGENT_ORIGINAL] = userAgent
+        if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route
+        if (options.requestHeaders.length > 0)
+          captureRequestHeaders(attributes, headers, options.requestHeaders)
+        if (parentPolicy !== undefined)
+          attributes[ATTR_TRACEHOP_REMOTE_PARENT_POLICY] = parentPolicy
+        span = this.tracer().startSpan(
+          this.spanName(spanMethod, route, request),
+          { kind: SpanKind.SERVER, attributes, links },
+          ctx,
+        )
+      }
       ctx = trace.setSpan(ctx, span)
     }
 

@@ -47,6 +47,8 @@ export interface ResolvedConfig {
   readonly headers: Readonly<Record<string, string>> | undefined
   readonly sampler: Sampler
   readonly samplerDescription: string
+  /** The sampler is one of ours that drops every child of an unsampled parent. */
+  readonly dropsUnsampledParents: boolean
   /** Names to build the propagator from, or the user's own propagator. */
   readonly propagators: readonly string[] | TextMapPropagator
   readonly outboundFetch: boolean
@@ -168,7 +170,22 @@ function envBoolean(env: Env, name: string): boolean {
   return envString(env, name)?.toLowerCase() === 'true'
 }
 
-function samplerFromEnv(env: Env, warn: Warn): { sampler: Sampler; description: string } {
+interface SamplerChoice {
+  sampler: Sampler
+  description: string
+  /** Parent-based with the default not-sampled branches: a child of an unsampled parent is dropped. */
+  dropsUnsampledParents: boolean
+}
+
+function parentBased(root: Sampler, description: string): SamplerChoice {
+  return {
+    sampler: new ParentBasedSampler({ root }),
+    description,
+    dropsUnsampledParents: true,
+  }
+}
+
+function samplerFromEnv(env: Env, warn: Warn): SamplerChoice {
   const name = envString(env, 'OTEL_TRACES_SAMPLER')?.toLowerCase() ?? 'parentbased_always_on'
   const ratio = (): number => {
     const raw = envString(env, 'OTEL_TRACES_SAMPLER_ARG')
@@ -182,38 +199,39 @@ function samplerFromEnv(env: Env, warn: Warn): { sampler: Sampler; description: 
   }
   switch (name) {
     case 'always_on':
-      return { sampler: new AlwaysOnSampler(), description: 'always_on' }
+      return {
+        sampler: new AlwaysOnSampler(),
+        description: 'always_on',
+        dropsUnsampledParents: false,
+      }
     case 'always_off':
-      return { sampler: new AlwaysOffSampler(), description: 'always_off' }
+      // drops everything, unsampled parents too
+      return {
+        sampler: new AlwaysOffSampler(),
+        description: 'always_off',
+        dropsUnsampledParents: true,
+      }
     case 'traceidratio': {
       const r = ratio()
-      return { sampler: new TraceIdRatioBasedSampler(r), description: `traceidratio ${r}` }
+      return {
+        sampler: new TraceIdRatioBasedSampler(r),
+        description: `traceidratio ${r}`,
+        dropsUnsampledParents: false,
+      }
     }
     case 'parentbased_always_on':
-      return {
-        sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-        description: 'parentbased_always_on',
-      }
+      return parentBased(new AlwaysOnSampler(), 'parentbased_always_on')
     case 'parentbased_always_off':
-      return {
-        sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
-        description: 'parentbased_always_off',
-      }
+      return parentBased(new AlwaysOffSampler(), 'parentbased_always_off')
     case 'parentbased_traceidratio': {
       const r = ratio()
-      return {
-        sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(r) }),
-        description: `parentbased_traceidratio ${r}`,
-      }
+      return parentBased(new TraceIdRatioBasedSampler(r), `parentbased_traceidratio ${r}`)
     }
     default:
       warn(
         `OTEL_TRACES_SAMPLER=${JSON.stringify(name)} is not supported; using parentbased_always_on`,
       )
-      return {
-        sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-        description: 'parentbased_always_on',
-      }
+      return parentBased(new AlwaysOnSampler(), 'parentbased_always_on')
   }
 }
 
@@ -467,23 +485,28 @@ export function resolveConfig(options: TracingOptions, env: Env, warn: Warn): Re
     }
   }
 
-  let sampler: Sampler
-  let samplerDescription: string
+  let samplerChoice: SamplerChoice
   if (options.sampler !== undefined) {
     if (typeof (options.sampler as Partial<Sampler> | null)?.shouldSample !== 'function') {
       fail('sampler', 'a Sampler', options.sampler)
     }
-    sampler = options.sampler
-    samplerDescription = options.sampler.toString()
+    // a sampler of the user's own decides every span, unsampled parents included
+    samplerChoice = {
+      sampler: options.sampler,
+      description: options.sampler.toString(),
+      dropsUnsampledParents: false,
+    }
   } else if (options.sampleRatio !== undefined) {
     const ratio = options.sampleRatio
     if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) {
       fail('sampleRatio', 'a number from 0 to 1', ratio)
     }
-    sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) })
-    samplerDescription = `parentbased_traceidratio ${ratio}`
+    samplerChoice = parentBased(
+      new TraceIdRatioBasedSampler(ratio),
+      `parentbased_traceidratio ${ratio}`,
+    )
   } else {
-    ;({ sampler, description: samplerDescription } = samplerFromEnv(env, warn))
+    samplerChoice = samplerFromEnv(env, warn)
   }
 
   const outbound = options.outbound ?? true
@@ -525,8 +548,9 @@ export function resolveConfig(options: TracingOptions, env: Env, warn: Warn): Re
     ...urls,
     endpoint,
     headers,
-    sampler,
-    samplerDescription,
+    sampler: samplerChoice.sampler,
+    samplerDescription: samplerChoice.description,
+    dropsUnsampledParents: samplerChoice.dropsUnsampledParents,
     propagators: resolvePropagators(options, env, warn),
     outboundFetch,
     outboundHttp,

@@ -23,7 +23,12 @@ import {
   type Span,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace'
-import { createPropagator, DurationHistogram, setDurationSink } from '@tracehop/core'
+import {
+  createPropagator,
+  declareDropsUnsampledParents,
+  DurationHistogram,
+  setDurationSink,
+} from '@tracehop/core'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { format } from 'node:util'
@@ -270,6 +275,11 @@ function setup(
   if (!trace.setGlobalTracerProvider(tracerProvider)) {
     throw new Error('another OpenTelemetry tracer provider is already registered globally')
   }
+  // Our own samplers drop every child of an unsampled parent: the adapters need not ask them.
+  const declareSampler = (provider: SdkTracerProvider): void => {
+    if (config.dropsUnsampledParents) teardown.globals.push(declareDropsUnsampledParents(provider))
+  }
+  declareSampler(tracerProvider)
   teardown.globals.push(() => trace.disable())
   const contextManager = new AsyncLocalStorageContextManager().enable()
   if (!context.setGlobalContextManager(contextManager)) {
@@ -311,6 +321,7 @@ function setup(
       spanProcessors: processors.map((p) => new SharedProcessor(p)),
     })
     services.set(name, provider)
+    declareSampler(provider)
     tracers.set(serviceResource, provider.getTracer(SCOPE, VERSION))
     return provider
   }

@@ -62,4 +62,39 @@ describe('OTEL_TRACES_SAMPLER', () => {
     )
     expect(receiver.spans).toEqual([])
   })
+
+  describe('a caller that did not sample (-00)', () => {
+    const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
+    const PARENT = '00f067aa0ba902b7'
+    const FRONT_TRACEPARENT = `00-${TRACE_ID}-${PARENT}-00`
+
+    it('is not recorded by the default sampler, and its trace goes on downstream unsampled', async () => {
+      const { report } = await runApp({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        FRONT_TRACEPARENT,
+      })
+      expect(report.body).toBe('done')
+      expect(report.received).toHaveLength(2)
+      for (const headers of report.received) {
+        const [version, traceId, spanId, flags] = headers.traceparent!.split('-')
+        expect([version, traceId, flags]).toEqual(['00', TRACE_ID, '00'])
+        expect(spanId).toMatch(/^[0-9a-f]{16}$/)
+        expect(spanId).not.toBe(PARENT)
+      }
+      expect(receiver.spans).toEqual([])
+    })
+
+    it('is recorded by always_on, which samples whatever the parent says', async () => {
+      const { report } = await runApp({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_TRACES_SAMPLER: 'always_on',
+        FRONT_TRACEPARENT,
+      })
+      expect(report.body).toBe('done')
+      // the front and downstream SERVER spans and two CLIENT spans (the caller's socket is untraced)
+      expect(receiver.spans).toHaveLength(5)
+      const front = receiver.spans.find((span) => span.parentSpanId === PARENT)
+      expect(front?.traceId).toBe(TRACE_ID)
+    })
+  })
 })

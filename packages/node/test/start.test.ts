@@ -1,6 +1,13 @@
 import { context, diag, propagation, trace } from '@opentelemetry/api'
 import { type Instrumentation } from '@opentelemetry/instrumentation'
-import { TracerProvider as BasicTracerProvider } from '@opentelemetry/sdk-trace'
+import {
+  TracerProvider as BasicTracerProvider,
+  SamplingDecision,
+  type Sampler,
+} from '@opentelemetry/sdk-trace'
+import { getRequestTrace, traceHandler } from '@tracehop/core'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { startTracing, type TracingHandle, type TracingOptions } from '../src/index.js'
 
 // In-process behaviour of startTracing that needs neither an OTLP exporter nor fetch tracing
@@ -154,5 +161,72 @@ describe('diag', () => {
     expect(warnings[1]).toMatch(
       /^@tracehop\/core: "requestHook" threw; the request goes on Error: boom\n\s+at /,
     )
+  })
+})
+
+describe('unsampled parents', () => {
+  const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
+  const UNSAMPLED = `00-${TRACE_ID}-00f067aa0ba902b7-00`
+  // the declarations core reads, shared by every installed copy of it
+  const declared = (provider: unknown): boolean =>
+    (globalThis as { [key: symbol]: WeakSet<object> | undefined })[
+      Symbol.for('tracehop.drops-unsampled-parents.v1')
+    ]?.has(provider as object) === true
+
+  /** One `-00` request through core's traceHandler; whether its span records. */
+  async function unsampledRequest(): Promise<boolean> {
+    let recording: boolean | undefined
+    const server = http.createServer(
+      traceHandler((req, res) => {
+        recording = getRequestTrace(req).span.isRecording()
+        res.end('ok')
+      }),
+    )
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = server.address() as AddressInfo
+      await new Promise<void>((resolve, reject) => {
+        http
+          .get(
+            { port, host: '127.0.0.1', agent: false, headers: { traceparent: UNSAMPLED } },
+            (res) => res.resume().on('end', resolve),
+          )
+          .on('error', reject)
+      })
+    } finally {
+      server.close()
+    }
+    if (recording === undefined) throw new Error('the handler did not run')
+    return recording
+  }
+
+  it('are left to the adapters when the sampler is ours, for every service provider too', async () => {
+    const tracing = startTracing({ ...quiet, serviceName: 'a', exporter: 'none' })
+    const other = tracing.forService('b')
+    expect(declared(tracing.tracerProvider)).toBe(true)
+    expect(declared(other)).toBe(true)
+    expect(await unsampledRequest()).toBe(false)
+    await tracing.shutdown()
+    expect(declared(tracing.tracerProvider)).toBe(false)
+    expect(declared(other)).toBe(false)
+  })
+
+  it("still go to a sampler of the user's own, which may sample them", async () => {
+    const asked: string[] = []
+    const sampler: Sampler = {
+      shouldSample: (_ctx, traceId) => {
+        asked.push(traceId)
+        return { decision: SamplingDecision.RECORD_AND_SAMPLED }
+      },
+      toString: () => 'mine',
+    }
+    const tracing = startTracing({ ...quiet, serviceName: 'a', exporter: 'none', sampler })
+    try {
+      expect(declared(tracing.tracerProvider)).toBe(false)
+      expect(await unsampledRequest()).toBe(true)
+      expect(asked).toContain(TRACE_ID)
+    } finally {
+      await tracing.shutdown()
+    }
   })
 })

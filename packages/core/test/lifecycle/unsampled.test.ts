@@ -5,7 +5,23 @@ import {
   PeriodicExportingMetricReader,
   type HistogramMetricData,
 } from '@opentelemetry/sdk-metrics'
-import { getRequestTrace, traceHandler } from '../../src/index.js'
+import { trace } from '@opentelemetry/api'
+import {
+  AlwaysOnSampler,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TracerProvider,
+  type Sampler,
+} from '@opentelemetry/sdk-trace'
+import {
+  declareDropsUnsampledParents,
+  getRequestTrace,
+  injectHeaders,
+  traceHandler,
+  type TraceOptions,
+} from '../../src/index.js'
+import { randomSpanId } from '../../src/unsampled.js'
 import { listen, request, setupTracing, waitForSpans } from '../support/tracing.js'
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
@@ -75,5 +91,162 @@ describe('unsampled requests', () => {
       await app.close()
       await meterProvider.shutdown()
     }
+  })
+})
+
+// A provider declared to drop children of unsampled parents is not asked about them: the request
+// gets what its sampler would have returned, without the SDK's work or ours.
+describe('unsampled parents on a provider declared to drop them', () => {
+  const PARENT_SPAN_ID = '00f067aa0ba902b7'
+  let tracing: ReturnType<typeof setupTracing>
+  let asked: number
+  let provider: TracerProvider
+  let exporter: InMemorySpanExporter
+
+  beforeEach(() => {
+    tracing = setupTracing()
+    asked = 0
+    const sampler = new ParentBasedSampler({ root: new AlwaysOnSampler() })
+    const counting: Sampler = {
+      shouldSample: (...args) => {
+        asked++
+        return sampler.shouldSample(...args)
+      },
+      toString: () => 'counting',
+    }
+    exporter = new InMemorySpanExporter()
+    provider = new TracerProvider({
+      sampler: counting,
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    })
+  })
+  afterEach(async () => {
+    await provider.shutdown()
+    await tracing.teardown()
+  })
+
+  /** One request through traceHandler; what the handler saw and would send downstream. */
+  async function send(
+    headers: Record<string, string>,
+    options: TraceOptions = { tracerProvider: provider },
+  ): Promise<{ recording: boolean; downstream: Record<string, string>; spanId: string }> {
+    let seen: { recording: boolean; downstream: Record<string, string>; spanId: string } | undefined
+    const app = await listen(
+      traceHandler((req, res) => {
+        const span = getRequestTrace(req).span
+        seen = {
+          recording: span.isRecording(),
+          downstream: injectHeaders(),
+          spanId: span.spanContext().spanId,
+        }
+        res.end('ok')
+      }, options),
+    )
+    try {
+      const reply = await request(`${app.url}/orders/1?token=abc`, { headers })
+      expect(reply.status).toBe(200)
+      expect(reply.body).toBe('ok')
+    } finally {
+      await app.close()
+    }
+    if (seen === undefined) throw new Error('the handler did not run')
+    return seen
+  }
+
+  const unsampledHeaders = { traceparent: traceparent('00'), tracestate: 'vendor=opaque,other=1' }
+
+  it('skip the sampler and propagate the caller trace, unsampled, with a fresh span id', async () => {
+    const stopDeclaring = declareDropsUnsampledParents(provider)
+    try {
+      const fast = await send(unsampledHeaders)
+      expect(asked).toBe(0)
+      expect(fast.recording).toBe(false)
+      expect(fast.spanId).toMatch(/^[0-9a-f]{16}$/)
+      expect(fast.spanId).not.toBe(PARENT_SPAN_ID)
+      expect(fast.downstream).toEqual({
+        traceparent: `00-${TRACE_ID}-${fast.spanId}-00`,
+        tracestate: 'vendor=opaque,other=1',
+      })
+
+      // the same request without the declaration: the sampler decides, with the same outcome
+      stopDeclaring()
+      const asSampled = await send(unsampledHeaders)
+      expect(asked).toBe(1)
+      expect(asSampled.recording).toBe(false)
+      expect(asSampled.downstream).toEqual({
+        traceparent: `00-${TRACE_ID}-${asSampled.spanId}-00`,
+        tracestate: 'vendor=opaque,other=1',
+      })
+      expect(exporter.getFinishedSpans()).toHaveLength(0)
+    } finally {
+      stopDeclaring()
+    }
+  })
+
+  it('still ask the sampler for sampled parents, parents the trust policy drops, and other providers', async () => {
+    const stopDeclaring = declareDropsUnsampledParents(provider)
+    try {
+      const sampled = await send({ traceparent: traceparent('01') })
+      expect(asked).toBe(1)
+      expect(sampled.recording).toBe(true)
+
+      // `link` starts a new root: the root sampler decides, and the span links the caller
+      const linked = await send(unsampledHeaders, { tracerProvider: provider, trust: 'link' })
+      expect(asked).toBe(2)
+      expect(linked.recording).toBe(true)
+      const spans = await waitForSpans(exporter, 2)
+      const root = spans.find((span) => span.links.length === 1)
+      expect(root?.links[0]?.context.spanId).toBe(PARENT_SPAN_ID)
+      expect(root?.attributes['tracehop.remote_parent.policy']).toBe('link')
+
+      // a provider nobody declared keeps its sampler
+      const undeclared = tracing.provider
+      const other = await send(unsampledHeaders, { tracerProvider: undeclared })
+      expect(other.recording).toBe(false)
+      expect(tracing.exporter.getFinishedSpans()).toHaveLength(0)
+    } finally {
+      stopDeclaring()
+    }
+  })
+
+  it('follow the global provider through the API proxy, and still record the duration', async () => {
+    const exporterOfMetrics = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+    const reader = new PeriodicExportingMetricReader({
+      exporter: exporterOfMetrics,
+      exportIntervalMillis: 3_600_000,
+    })
+    const meterProvider = new MeterProvider({ readers: [reader] })
+    trace.setGlobalTracerProvider(provider)
+    const stopDeclaring = declareDropsUnsampledParents(provider)
+    try {
+      const fast = await send(unsampledHeaders, { meterProvider })
+      expect(asked).toBe(0)
+      expect(fast.recording).toBe(false)
+      await reader.forceFlush()
+      const duration = exporterOfMetrics
+        .getMetrics()
+        .flatMap((rm) => rm.scopeMetrics)
+        .flatMap((sm) => sm.metrics)
+        .find((m) => m.descriptor.name === 'http.server.request.duration') as HistogramMetricData
+      expect(duration.dataPoints).toHaveLength(1)
+      expect(duration.dataPoints[0]?.value.count).toBe(1)
+      expect(duration.dataPoints[0]?.attributes['http.response.status_code']).toBe(200)
+    } finally {
+      stopDeclaring()
+      await meterProvider.shutdown()
+    }
+  })
+})
+
+describe('randomSpanId', () => {
+  it('gives valid, distinct span ids', () => {
+    const ids = new Set<string>()
+    for (let i = 0; i < 10_000; i++) {
+      const id = randomSpanId()
+      expect(id).toMatch(/^[0-9a-f]{16}$/)
+      expect(id).not.toBe('0000000000000000')
+      ids.add(id)
+    }
+    expect(ids.size).toBe(10_000)
   })
 })

@@ -1,0 +1,81 @@
+import {
+  isSpanContextValid,
+  trace,
+  TraceFlags,
+  type Span,
+  type SpanContext,
+  type TracerProvider,
+} from '@opentelemetry/api'
+import { UNSAMPLED_PARENTS_KEY } from './constants.js'
+
+type DeclaredHolder = { [UNSAMPLED_PARENTS_KEY]?: WeakSet<object> }
+
+/**
+ * Declares that `tracerProvider` never samples a span whose parent was not sampled: its sampler is
+ * parent-based and drops under an unsampled parent, remote or local (the SDK's
+ * `ParentBasedSampler` with its default `remoteParentNotSampled` and `localParentNotSampled`).
+ *
+ * A request whose `traceparent` says not sampled (`-00`) and that the adapters trace through such
+ * a provider then never reaches the SDK: the span is one that records nothing, with the caller's
+ * trace id, a fresh span id and no sampled flag, exactly what the sampler would have returned,
+ * so the same `traceparent` and `tracestate` go downstream. No attribute and no span name is
+ * built for it. `@tracehop/node` declares the providers it makes with its own samplers; a
+ * sampler of your own is never bypassed. Returns the function that takes the declaration back.
+ */
+export function declareDropsUnsampledParents(tracerProvider: TracerProvider): () => void {
+  const holder = globalThis as DeclaredHolder
+  const declared = (holder[UNSAMPLED_PARENTS_KEY] ??= new WeakSet())
+  declared.add(tracerProvider)
+  return () => {
+    declared.delete(tracerProvider)
+  }
+}
+
+/** Whether `provider`, or the provider behind the API's global proxy, was declared. */
+export function dropsUnsampledParents(provider: TracerProvider): boolean {
+  const declared = (globalThis as DeclaredHolder)[UNSAMPLED_PARENTS_KEY]
+  if (declared === undefined) return false
+  const delegate = (provider as { getDelegate?: () => TracerProvider }).getDelegate?.() ?? provider
+  return declared.has(delegate)
+}
+
+/** Whether a sampler that follows its parent drops a child of `parent`. */
+export function isUnsampledParent(parent: SpanContext): boolean {
+  return (parent.traceFlags & TraceFlags.SAMPLED) === 0 && isSpanContextValid(parent)
+}
+
+const TWO_32 = 2 ** 32
+// two hex digits per byte: a lookup is several times faster than Number#toString(16) and padStart
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, byte) =>
+  byte.toString(16).padStart(2, '0'),
+)
+
+function hex32(word: number): string {
+  return (
+    HEX_BYTE[word >>> 24]! +
+    HEX_BYTE[(word >>> 16) & 255]! +
+    HEX_BYTE[(word >>> 8) & 255]! +
+    HEX_BYTE[word & 255]!
+  )
+}
+
+/** A random, valid (not all-zero) span id: 16 lowercase hex digits, as random as the SDK's. */
+export function randomSpanId(): string {
+  let high: number
+  let low: number
+  do {
+    high = (Math.random() * TWO_32) >>> 0
+    low = (Math.random() * TWO_32) >>> 0
+  } while (high === 0 && low === 0)
+  return hex32(high) + hex32(low)
+}
+
+/** What a parent-based sampler gives a child of an unsampled parent: a span that records nothing. */
+export function unsampledChild(parent: SpanContext): Span {
+  return trace.wrapSpanContext({
+    traceId: parent.traceId,
+    spanId: randomSpanId(),
+    traceFlags: TraceFlags.NONE,
+    traceState: parent.traceState,
+  })
+}
