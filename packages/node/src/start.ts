@@ -14,7 +14,11 @@ import {
 } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
-import { MeterProvider as SdkMeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics'
+import {
+  MeterProvider as SdkMeterProvider,
+  type MetricProducer,
+  type MetricReader,
+} from '@opentelemetry/sdk-metrics'
 import {
   NoopSpanProcessor,
   SimpleSpanProcessor,
@@ -93,6 +97,18 @@ class SharedProcessor implements SpanProcessor {
   shutdown(): Promise<void> {
     return Promise.resolve()
   }
+}
+
+/** Makes a metric reader whose own producer hands it `duration`'s points, in its temporality. */
+function withDurationPoints<T extends { reader: MetricReader }>(
+  duration: DurationHistogram,
+  resource: Resource,
+  make: (producers: MetricProducer[]) => T,
+): T {
+  const producer = new DurationMetricProducer(duration, resource)
+  const made = make([producer])
+  producer.attach(made.reader)
+  return made
 }
 
 const EMPTY_STATS: ExportStats = { queued: 0, exported: 0, dropped: 0, failed: 0 }
@@ -248,19 +264,20 @@ function setup(
   const metricReaders: MetricReader[] = []
   let metricsLink: ReturnType<typeof otlpMetricReader> | undefined
   if (config.metricsOtlp) {
-    const producer = new DurationMetricProducer(duration, resource)
-    metricsLink = otlpMetricReader(config, [producer])
-    producer.attach(metricsLink.reader)
+    metricsLink = withDurationPoints(duration, resource, (producers) =>
+      otlpMetricReader(config, producers),
+    )
     metricReaders.push(metricsLink.reader)
   }
   if (config.prometheus) {
-    const producer = new DurationMetricProducer(duration, resource)
-    const reader = prometheusReader(
-      config.prometheus,
-      (error) => warn(`the Prometheus endpoint could not start (${errorMessage(error)})`),
-      [producer],
-    )
-    producer.attach(reader)
+    const prometheus = config.prometheus
+    const { reader } = withDurationPoints(duration, resource, (producers) => ({
+      reader: prometheusReader(
+        prometheus,
+        (error) => warn(`the Prometheus endpoint could not start (${errorMessage(error)})`),
+        producers,
+      ),
+    }))
     metricReaders.push(reader)
   }
 
