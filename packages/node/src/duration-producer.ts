@@ -39,7 +39,12 @@ export class DurationMetricProducer implements MetricProducer {
     this.reader = reader
   }
 
-  collect(): Promise<CollectionResult> {
+  async collect(): Promise<CollectionResult> {
+    // The resource's detected attributes (host id) settle asynchronously, and the SDK flags them
+    // as settled only once someone waits. The periodic OTLP reader waits before exporting; the
+    // Prometheus exporter does not, and its first scrape would log an error. The reader collects
+    // its producers before it serializes, so waiting here settles them for it.
+    await this.resource.waitForAsyncAttributes?.()
     this.temporality ??=
       this.reader?.selectAggregationTemporality(InstrumentType.HISTOGRAM) ??
       AggregationTemporality.CUMULATIVE
@@ -65,12 +70,12 @@ export class DurationMetricProducer implements MetricProducer {
         },
       })),
     }
-    return Promise.resolve({
+    return {
       resourceMetrics: {
         resource: this.resource,
         scopeMetrics: points.length === 0 ? [] : [{ scope, metrics: [metric] }],
       },
       errors: [],
-    })
+    }
   }
 }

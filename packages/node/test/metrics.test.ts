@@ -70,6 +70,8 @@ describe('metrics.prometheus', () => {
         .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)))
       expect(counts.reduce((a, b) => a + b, 0)).toBe(3)
       expect(text).toContain('# UNIT http_server_request_duration s')
+      // the resource's host attributes settle asynchronously: a scrape waits for them, quietly
+      expect(app.stderr()).not.toContain('Accessing resource attributes')
     } finally {
       app.child.kill('SIGKILL')
       await app.done
