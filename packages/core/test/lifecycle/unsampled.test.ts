@@ -26,6 +26,19 @@ import { listen, request, setupTracing, waitForSpans } from '../support/tracing.
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
 
+/** The duration histogram as `reader` exports it now. */
+async function durationMetric(
+  reader: PeriodicExportingMetricReader,
+  exporter: InMemoryMetricExporter,
+): Promise<HistogramMetricData> {
+  await reader.forceFlush()
+  return exporter
+    .getMetrics()
+    .flatMap((rm) => rm.scopeMetrics)
+    .flatMap((sm) => sm.metrics)
+    .find((m) => m.descriptor.name === 'http.server.request.duration') as HistogramMetricData
+}
+
 function traceparent(flags: '00' | '01'): string {
   return `00-${TRACE_ID}-00f067aa0ba902b7-${flags}`
 }
@@ -77,12 +90,7 @@ describe('unsampled requests', () => {
       expect(spans[0]?.events.map((event) => event.name)).toEqual(['exception'])
       expect(hooked).toEqual([true])
 
-      await reader.forceFlush()
-      const duration = exporter
-        .getMetrics()
-        .flatMap((rm) => rm.scopeMetrics)
-        .flatMap((sm) => sm.metrics)
-        .find((m) => m.descriptor.name === 'http.server.request.duration') as HistogramMetricData
+      const duration = await durationMetric(reader, exporter)
       const point = duration.dataPoints.find((p) => p.attributes['http.route'] === '/orders/:id')
       // both requests, the unsampled one included, classified by the recorded error
       expect(point?.value.count).toBe(2)
@@ -222,12 +230,7 @@ describe('unsampled parents on a provider declared to drop them', () => {
       const fast = await send(unsampledHeaders, { meterProvider })
       expect(asked).toBe(0)
       expect(fast.recording).toBe(false)
-      await reader.forceFlush()
-      const duration = exporterOfMetrics
-        .getMetrics()
-        .flatMap((rm) => rm.scopeMetrics)
-        .flatMap((sm) => sm.metrics)
-        .find((m) => m.descriptor.name === 'http.server.request.duration') as HistogramMetricData
+      const duration = await durationMetric(reader, exporterOfMetrics)
       expect(duration.dataPoints).toHaveLength(1)
       expect(duration.dataPoints[0]?.value.count).toBe(1)
       expect(duration.dataPoints[0]?.attributes['http.response.status_code']).toBe(200)
