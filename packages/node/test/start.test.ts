@@ -7,7 +7,7 @@ import {
 } from '@opentelemetry/sdk-trace'
 import { getRequestTrace, traceHandler } from '@tracehop/core'
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listen } from '../../../test-utils/tracing.js'
 import { startTracing, type TracingHandle, type TracingOptions } from '../src/index.js'
 
 // In-process behaviour of startTracing that needs neither an OTLP exporter nor fetch tracing
@@ -176,25 +176,22 @@ describe('unsampled parents', () => {
   /** One `-00` request through core's traceHandler; whether its span records. */
   async function unsampledRequest(): Promise<boolean> {
     let recording: boolean | undefined
-    const server = http.createServer(
+    const app = await listen(
       traceHandler((req, res) => {
         recording = getRequestTrace(req).span.isRecording()
         res.end('ok')
       }),
     )
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     try {
-      const { port } = server.address() as AddressInfo
       await new Promise<void>((resolve, reject) => {
         http
-          .get(
-            { port, host: '127.0.0.1', agent: false, headers: { traceparent: UNSAMPLED } },
-            (res) => res.resume().on('end', resolve),
+          .get(app.url, { agent: false, headers: { traceparent: UNSAMPLED } }, (res) =>
+            res.resume().on('end', resolve),
           )
           .on('error', reject)
       })
     } finally {
-      server.close()
+      await app.close()
     }
     if (recording === undefined) throw new Error('the handler did not run')
     return recording
