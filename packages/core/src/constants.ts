@@ -40,6 +40,9 @@ export const UNSAMPLED_PARENTS_KEY: unique symbol = Symbol.for(
   'tracehop.drops-unsampled-parents.v1',
 )
 
+/** `globalThis` key of the root samplers declared to every loaded copy of core (unsampled.ts). */
+export const ROOT_SAMPLERS_KEY: unique symbol = Symbol.for('tracehop.root-samplers.v1')
+
 // Semantic-convention names that `@opentelemetry/semantic-conventions` still ships only from its
 // `incubating` entry point, which its authors ask libraries not to import at runtime.
 /** `http.server.active_requests` (UpDownCounter). */

@@ -75,7 +75,7 @@ export {
   type ResponseHeaderSource,
 } from './options.js'
 export { DURATION_BUCKETS, setDurationSink } from './metrics.js'
-export { declareDropsUnsampledParents } from './unsampled.js'
+export { declareDropsUnsampledParents, declareRootSampler, type RootSampler } from './unsampled.js'
 export {
   DURATION_CARDINALITY_LIMIT,
   DurationHistogram,

@@ -51,7 +51,13 @@ import type {
   TraceOptions,
   TrustPolicy,
 } from './types.js'
-import { dropsUnsampledParents, isUnsampledParent, unsampledChild } from './unsampled.js'
+import {
+  dropsUnsampledParents,
+  isUnsampledParent,
+  rootSamplerOf,
+  unsampledChild,
+  unsampledRoot,
+} from './unsampled.js'
 import { VERSION } from './version.js'
 
 // `@opentelemetry/core` keeps the RPC metadata of an instrumentation-http server span under this
@@ -562,14 +568,15 @@ class Lifecycle implements RequestLifecycle {
         }
       }
       ctx = this.applyBaggagePolicy(ctx)
-      if (
-        parentPolicy === undefined &&
-        remote !== undefined &&
-        isUnsampledParent(remote) &&
-        dropsUnsampledParents(this.tracerProviderNow())
-      ) {
+      const provider = this.tracerProviderNow()
+      const root = remote === undefined || parentPolicy !== undefined || !isSpanContextValid(remote)
+      let droppedRoot: string | undefined
+      if (!root && isUnsampledParent(remote) && dropsUnsampledParents(provider)) {
         // the provider's sampler would drop this span whatever it is told: spare building it
         span = unsampledChild(remote)
+      } else if (root && (droppedRoot = rootSamplerOf(provider)?.()) !== undefined) {
+        // a new trace the sampler drops, decided on the trace id alone: the same
+        span = unsampledRoot(droppedRoot)
       } else {
         const attributes: Attributes = {
           [ATTR_HTTP_REQUEST_METHOD]: method,

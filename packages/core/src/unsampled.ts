@@ -6,7 +6,7 @@ import {
   type SpanContext,
   type TracerProvider,
 } from '@opentelemetry/api'
-import { UNSAMPLED_PARENTS_KEY } from './constants.js'
+import { ROOT_SAMPLERS_KEY, UNSAMPLED_PARENTS_KEY } from './constants.js'
 
 type DeclaredHolder = { [UNSAMPLED_PARENTS_KEY]?: WeakSet<object> }
 
@@ -35,8 +35,51 @@ export function declareDropsUnsampledParents(tracerProvider: TracerProvider): ()
 export function dropsUnsampledParents(provider: TracerProvider): boolean {
   const declared = (globalThis as DeclaredHolder)[UNSAMPLED_PARENTS_KEY]
   if (declared === undefined) return false
-  const delegate = (provider as { getDelegate?: () => TracerProvider }).getDelegate?.() ?? provider
-  return declared.has(delegate)
+  return declared.has(delegateOf(provider))
+}
+
+/**
+ * Decides a new trace before the SDK does. Returns the trace id of a root span the provider's
+ * sampler drops; or `undefined` when the sampler keeps it, having arranged that the provider's
+ * next root span gets the trace id it decided on (so the sampler, asked again, agrees).
+ */
+export type RootSampler = () => string | undefined
+
+type RootHolder = { [ROOT_SAMPLERS_KEY]?: WeakMap<object, RootSampler> }
+
+/**
+ * Declares how `tracerProvider` samples a span that starts a trace (no parent, or a parent the
+ * `trust` policy set aside). A request the declared sampler drops then never reaches the SDK,
+ * like a child of an unsampled parent: its span records nothing, has the trace id `decide`
+ * returned, a fresh span id and no sampled flag, and that is what goes downstream.
+ *
+ * `decide` has to agree with the provider's own sampler for every trace id, which holds for
+ * samplers that decide from the trace id alone (the SDK's ratio samplers, always-off).
+ * `@tracehop/node` declares the providers it makes with such samplers, with an id generator it
+ * can give the decided trace id; a sampler of your own is never bypassed. Returns the function
+ * that takes the declaration back.
+ */
+export function declareRootSampler(
+  tracerProvider: TracerProvider,
+  decide: RootSampler,
+): () => void {
+  const holder = globalThis as RootHolder
+  const declared = (holder[ROOT_SAMPLERS_KEY] ??= new WeakMap())
+  declared.set(tracerProvider, decide)
+  return () => {
+    if (declared.get(tracerProvider) === decide) declared.delete(tracerProvider)
+  }
+}
+
+/** The root sampler declared for `provider`, or for the provider behind the API's global proxy. */
+export function rootSamplerOf(provider: TracerProvider): RootSampler | undefined {
+  const declared = (globalThis as RootHolder)[ROOT_SAMPLERS_KEY]
+  if (declared === undefined) return undefined
+  return declared.get(delegateOf(provider))
+}
+
+function delegateOf(provider: TracerProvider): TracerProvider {
+  return (provider as { getDelegate?: () => TracerProvider }).getDelegate?.() ?? provider
 }
 
 /** Whether a sampler that follows its parent drops a child of `parent`. */
@@ -77,5 +120,14 @@ export function unsampledChild(parent: SpanContext): Span {
     spanId: randomSpanId(),
     traceFlags: TraceFlags.NONE,
     traceState: parent.traceState,
+  })
+}
+
+/** What the SDK gives a new trace its sampler drops: a span that records nothing. */
+export function unsampledRoot(traceId: string): Span {
+  return trace.wrapSpanContext({
+    traceId,
+    spanId: randomSpanId(),
+    traceFlags: TraceFlags.NONE,
   })
 }
