@@ -49,6 +49,11 @@ export interface ResolvedConfig {
   readonly samplerDescription: string
   /** The sampler is one of ours that drops every child of an unsampled parent. */
   readonly dropsUnsampledParents: boolean
+  /**
+   * How the sampler decides a new trace, when it is one of ours that decides from the trace id
+   * alone and may drop it; `undefined` when every new trace is sampled or the sampler is the user's.
+   */
+  readonly rootSampler: Sampler | undefined
   /** Names to build the propagator from, or the user's own propagator. */
   readonly propagators: readonly string[] | TextMapPropagator
   readonly outboundFetch: boolean
@@ -175,13 +180,17 @@ interface SamplerChoice {
   description: string
   /** Parent-based with the default not-sampled branches: a child of an unsampled parent is dropped. */
   dropsUnsampledParents: boolean
+  /** What decides a new trace from its trace id, when some are dropped (see ResolvedConfig). */
+  rootSampler: Sampler | undefined
 }
 
-function parentBased(root: Sampler, description: string): SamplerChoice {
+/** A parent-based sampler; `drops` when its root sampler drops some new traces. */
+function parentBased(root: Sampler, description: string, drops: boolean): SamplerChoice {
   return {
     sampler: new ParentBasedSampler({ root }),
     description,
     dropsUnsampledParents: true,
+    rootSampler: drops ? root : undefined,
   }
 }
 
@@ -203,35 +212,42 @@ function samplerFromEnv(env: Env, warn: Warn): SamplerChoice {
         sampler: new AlwaysOnSampler(),
         description: 'always_on',
         dropsUnsampledParents: false,
+        rootSampler: undefined,
       }
-    case 'always_off':
+    case 'always_off': {
       // drops everything, unsampled parents too
+      const sampler = new AlwaysOffSampler()
       return {
-        sampler: new AlwaysOffSampler(),
+        sampler,
         description: 'always_off',
         dropsUnsampledParents: true,
+        rootSampler: sampler,
       }
+    }
     case 'traceidratio': {
+      // a child of an unsampled parent may be sampled, but a new trace is decided on its id
       const r = ratio()
+      const sampler = new TraceIdRatioBasedSampler(r)
       return {
-        sampler: new TraceIdRatioBasedSampler(r),
+        sampler,
         description: `traceidratio ${r}`,
         dropsUnsampledParents: false,
+        rootSampler: r < 1 ? sampler : undefined, // a ratio of 1 keeps every trace
       }
     }
     case 'parentbased_always_on':
-      return parentBased(new AlwaysOnSampler(), 'parentbased_always_on')
+      return parentBased(new AlwaysOnSampler(), 'parentbased_always_on', false)
     case 'parentbased_always_off':
-      return parentBased(new AlwaysOffSampler(), 'parentbased_always_off')
+      return parentBased(new AlwaysOffSampler(), 'parentbased_always_off', true)
     case 'parentbased_traceidratio': {
       const r = ratio()
-      return parentBased(new TraceIdRatioBasedSampler(r), `parentbased_traceidratio ${r}`)
+      return parentBased(new TraceIdRatioBasedSampler(r), `parentbased_traceidratio ${r}`, r < 1)
     }
     default:
       warn(
         `OTEL_TRACES_SAMPLER=${JSON.stringify(name)} is not supported; using parentbased_always_on`,
       )
-      return parentBased(new AlwaysOnSampler(), 'parentbased_always_on')
+      return parentBased(new AlwaysOnSampler(), 'parentbased_always_on', false)
   }
 }
 
@@ -495,6 +511,7 @@ export function resolveConfig(options: TracingOptions, env: Env, warn: Warn): Re
       sampler: options.sampler,
       description: options.sampler.toString(),
       dropsUnsampledParents: false,
+      rootSampler: undefined,
     }
   } else if (options.sampleRatio !== undefined) {
     const ratio = options.sampleRatio
@@ -504,6 +521,7 @@ export function resolveConfig(options: TracingOptions, env: Env, warn: Warn): Re
     samplerChoice = parentBased(
       new TraceIdRatioBasedSampler(ratio),
       `parentbased_traceidratio ${ratio}`,
+      ratio < 1,
     )
   } else {
     samplerChoice = samplerFromEnv(env, warn)
@@ -551,6 +569,7 @@ export function resolveConfig(options: TracingOptions, env: Env, warn: Warn): Re
     sampler: samplerChoice.sampler,
     samplerDescription: samplerChoice.description,
     dropsUnsampledParents: samplerChoice.dropsUnsampledParents,
+    rootSampler: samplerChoice.rootSampler,
     propagators: resolvePropagators(options, env, warn),
     outboundFetch,
     outboundHttp,

@@ -30,6 +30,7 @@ import {
 import {
   createPropagator,
   declareDropsUnsampledParents,
+  declareRootSampler,
   DurationHistogram,
   setDurationSink,
 } from '@tracehop/core'
@@ -37,6 +38,7 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { format } from 'node:util'
 import { resolveConfig, type ResolvedConfig } from './config.js'
+import { DecidedTraceIds } from './root-sampling.js'
 import { DurationMetricProducer } from './duration-producer.js'
 import { endExportsWithin, ExportQueueSpanProcessor } from './export-queue.js'
 import { otlpMetricReader, otlpTraceExporter, prometheusReader } from './exporters.js'
@@ -283,20 +285,29 @@ function setup(
 
   // The SDK, composed from its packages and registered globally. Each global refuses a second
   // registration; that is reported as an error rather than tracing into someone else's setup.
-  const tracerProvider = new SdkTracerProvider({
-    resource,
-    sampler: config.sampler,
-    spanProcessors: processors,
-  })
+  // Our own samplers drop every child of an unsampled parent, and decide a new trace from its id
+  // alone: the adapters need not ask them about the requests they drop.
+  const makeTracerProvider = (
+    providerResource: Resource,
+    spanProcessors: SpanProcessor[],
+  ): SdkTracerProvider => {
+    const rootSampler = config.rootSampler
+    const ids = rootSampler === undefined ? undefined : new DecidedTraceIds(rootSampler)
+    const provider = new SdkTracerProvider({
+      resource: providerResource,
+      sampler: config.sampler,
+      spanProcessors,
+      idGenerator: ids,
+    })
+    if (config.dropsUnsampledParents) teardown.globals.push(declareDropsUnsampledParents(provider))
+    if (ids !== undefined) teardown.globals.push(declareRootSampler(provider, ids.decide))
+    return provider
+  }
+  const tracerProvider = makeTracerProvider(resource, processors)
   teardown.sdk = () => tracerProvider.shutdown()
   if (!trace.setGlobalTracerProvider(tracerProvider)) {
     throw new Error('another OpenTelemetry tracer provider is already registered globally')
   }
-  // Our own samplers drop every child of an unsampled parent: the adapters need not ask them.
-  const declareSampler = (provider: SdkTracerProvider): void => {
-    if (config.dropsUnsampledParents) teardown.globals.push(declareDropsUnsampledParents(provider))
-  }
-  declareSampler(tracerProvider)
   teardown.globals.push(() => trace.disable())
   const contextManager = new AsyncLocalStorageContextManager().enable()
   if (!context.setGlobalContextManager(contextManager)) {
@@ -332,13 +343,11 @@ function setup(
     const serviceResource = resource.merge(
       resourceFromAttributes({ ...attributes, 'service.name': name }),
     )
-    const provider = new SdkTracerProvider({
-      resource: serviceResource,
-      sampler: config.sampler,
-      spanProcessors: processors.map((p) => new SharedProcessor(p)),
-    })
+    const provider = makeTracerProvider(
+      serviceResource,
+      processors.map((p) => new SharedProcessor(p)),
+    )
     services.set(name, provider)
-    declareSampler(provider)
     tracers.set(serviceResource, provider.getTracer(SCOPE, VERSION))
     return provider
   }

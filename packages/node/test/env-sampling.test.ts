@@ -33,6 +33,25 @@ describe('OTEL_TRACES_SAMPLER', () => {
     expect(receiver.spans).toHaveLength(6)
   })
 
+  it('parentbased_traceidratio with ratio 0 drops a new trace and sends it on unsampled', async () => {
+    const { report } = await runApp({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0',
+      FRONT_TRACEPARENT: 'none', // the front request starts the trace
+    })
+    expect(report.body).toBe('done')
+    expect(report.received).toHaveLength(2)
+    const [first, second] = report.received.map((headers) => headers.traceparent!.split('-'))
+    // one trace, started at the front
+    expect(first?.[1]).toMatch(/^[0-9a-f]{32}$/)
+    expect(first?.[1]).not.toBe('0'.repeat(32))
+    expect(second?.[1]).toBe(first?.[1])
+    // not sampled; the random flag says the trace id is ours and random (W3C level 2)
+    expect([first?.[3], second?.[3]]).toEqual(['02', '02'])
+    expect(receiver.spans).toEqual([])
+  })
+
   it('always_off records nothing', async () => {
     await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_off' })
     expect(receiver.spans).toEqual([])

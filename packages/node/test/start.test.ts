@@ -1,8 +1,10 @@
-import { context, diag, propagation, trace } from '@opentelemetry/api'
+import { context, diag, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api'
 import { type Instrumentation } from '@opentelemetry/instrumentation'
 import {
   TracerProvider as BasicTracerProvider,
+  InMemorySpanExporter,
   SamplingDecision,
+  TraceIdRatioBasedSampler,
   type Sampler,
 } from '@opentelemetry/sdk-trace'
 import { getRequestTrace, traceHandler } from '@tracehop/core'
@@ -222,6 +224,108 @@ describe('unsampled parents', () => {
       expect(declared(tracing.tracerProvider)).toBe(false)
       expect(await unsampledRequest()).toBe(true)
       expect(asked).toContain(TRACE_ID)
+    } finally {
+      await tracing.shutdown()
+    }
+  })
+})
+
+describe('new traces', () => {
+  // the root samplers core reads, shared by every installed copy of it
+  const declared = (provider: unknown): boolean =>
+    (globalThis as { [key: symbol]: WeakMap<object, unknown> | undefined })[
+      Symbol.for('tracehop.root-samplers.v1')
+    ]?.has(provider as object) === true
+
+  /** `count` requests without a traceparent through core's traceHandler; what each span was. */
+  async function newTraces(count: number): Promise<{ traceId: string; recording: boolean }[]> {
+    const seen: { traceId: string; recording: boolean }[] = []
+    const app = await listen(
+      traceHandler((req, res) => {
+        const span = getRequestTrace(req).span
+        seen.push({ traceId: span.spanContext().traceId, recording: span.isRecording() })
+        res.end('ok')
+      }),
+    )
+    try {
+      for (let i = 0; i < count; i++) {
+        await new Promise<void>((resolve, reject) => {
+          http
+            .get(app.url, { agent: false }, (res) => res.resume().on('end', resolve))
+            .on('error', reject)
+        })
+      }
+    } finally {
+      await app.close()
+    }
+    return seen
+  }
+
+  it('are decided ahead of the SDK under sampleRatio, as its sampler decides them', async () => {
+    const exporter = new InMemorySpanExporter()
+    const tracing = startTracing({ ...quiet, serviceName: 'a', exporter, sampleRatio: 0.5 })
+    const other = tracing.forService('b')
+    try {
+      expect(declared(tracing.tracerProvider)).toBe(true)
+      expect(declared(other)).toBe(true)
+      const seen = await newTraces(40)
+      const ratio = new TraceIdRatioBasedSampler(0.5)
+      for (const { traceId, recording } of seen) {
+        const { decision } = ratio.shouldSample(ROOT_CONTEXT, traceId)
+        expect(recording).toBe(decision === SamplingDecision.RECORD_AND_SAMPLED)
+      }
+      const kept = seen.filter((s) => s.recording).map((s) => s.traceId)
+      // 40 random trace ids at 0.5: both outcomes occur (a miss is ~1e-12)
+      expect(kept.length).toBeGreaterThan(0)
+      expect(kept.length).toBeLessThan(40)
+      await tracing.forceFlush()
+      // the SDK started each kept span with the trace id decided on
+      const exported = exporter.getFinishedSpans().map((span) => span.spanContext().traceId)
+      expect(exported.sort()).toEqual(kept.sort())
+    } finally {
+      await tracing.shutdown()
+    }
+    expect(declared(tracing.tracerProvider)).toBe(false)
+    expect(declared(other)).toBe(false)
+  })
+
+  it.each([
+    ['always_off', true, 'always_off', ''],
+    ['traceidratio 0.3', true, 'traceidratio', '0.3'],
+    ['parentbased_always_off', true, 'parentbased_always_off', ''],
+    ['parentbased_always_on (the default)', false, '', ''],
+    ['always_on', false, 'always_on', ''],
+    ['parentbased_traceidratio 1 (keeps them all)', false, 'parentbased_traceidratio', '1'],
+  ])('under %s, are decided ahead of the SDK: %s', async (_name, expected, sampler, arg) => {
+    const saved = { s: process.env.OTEL_TRACES_SAMPLER, a: process.env.OTEL_TRACES_SAMPLER_ARG }
+    process.env.OTEL_TRACES_SAMPLER = sampler
+    process.env.OTEL_TRACES_SAMPLER_ARG = arg
+    try {
+      const tracing = startTracing({ ...quiet, serviceName: 'a', exporter: 'none' })
+      expect(declared(tracing.tracerProvider)).toBe(expected)
+      if (expected && sampler.endsWith('always_off')) {
+        expect((await newTraces(3)).map((s) => s.recording)).toEqual([false, false, false])
+      }
+      await tracing.shutdown()
+    } finally {
+      for (const [name, value] of [
+        ['OTEL_TRACES_SAMPLER', saved.s],
+        ['OTEL_TRACES_SAMPLER_ARG', saved.a],
+      ] as const) {
+        if (value === undefined) delete process.env[name]
+        else process.env[name] = value
+      }
+    }
+  })
+
+  it("go to a sampler of the user's own", async () => {
+    const sampler: Sampler = {
+      shouldSample: () => ({ decision: SamplingDecision.NOT_RECORD }),
+      toString: () => 'mine',
+    }
+    const tracing = startTracing({ ...quiet, serviceName: 'a', exporter: 'none', sampler })
+    try {
+      expect(declared(tracing.tracerProvider)).toBe(false)
     } finally {
       await tracing.shutdown()
     }
