@@ -98,6 +98,11 @@ const TRACERS = {
     metrics: false,
   },
   'tracehop-start-metrics': { label: 'tracehop on startTracing()', ours: true },
+  'tracehop-start-dropped': {
+    label: 'tracehop on startTracing(), sampleRatio 0',
+    ours: true,
+    newTraces: true,
+  },
   otel: { label: 'instrumentation-http + -express', peer: true },
   'otel-http': { label: 'instrumentation-http', peer: true },
   'fastify-otel': { label: '@fastify/otel', peer: true },
@@ -126,8 +131,10 @@ function allVariants() {
     list.push(variant(framework, 'tracehop-nometrics'))
     list.push(variant(framework, 'tracehop-start'))
     list.push(variant(framework, 'tracehop-start-metrics'))
-    // unsampled on startTracing(), whose declared sampler lets the adapters skip the SDK
+    // unsampled on startTracing(), whose declared sampler lets the adapters skip the SDK, for a
+    // caller that did not sample (-00) and for new traces the sampler drops
     list.push(variant(framework, 'tracehop-start-metrics', 2, false))
+    list.push(variant(framework, 'tracehop-start-dropped', 2, false))
     // Unsampled and 20-layer rows for the tracers; each floor is one row per framework.
     const tracing = tracers.filter((t) => t !== 'floor' && t !== 'sdk-floor')
     for (const tracer of tracing) {
@@ -186,7 +193,9 @@ async function runOnce(v) {
         connections: settings.connections,
         duration,
         ...(settings.rate ? { overallRate: settings.rate } : {}),
-        headers: { authorization: 'Bearer bench-token', traceparent: client.traceparent },
+        headers: v.newTraces
+          ? { authorization: 'Bearer bench-token' }
+          : { authorization: 'Bearer bench-token', traceparent: client.traceparent },
       })
     await load(settings.warmup)
     await server.ask('start')
@@ -269,7 +278,7 @@ function check(v, r, ac, client) {
   }
   must(
     r.contextChecked > 0 && r.contextMismatch === 0,
-    `handler sees the client's trace id (${r.contextMismatch} of ${r.contextChecked} did not)`,
+    `handler sees ${v.newTraces ? 'a trace' : "the client's trace id"} (${r.contextMismatch} of ${r.contextChecked} did not)`,
   )
   const t = r.totals
   if (v.sampled) {

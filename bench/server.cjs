@@ -4,7 +4,7 @@
 // require hooks, so they must be registered before node:http and the framework are required,
 // exactly as a user's `--require ./tracing.js` would do.
 //
-// argv[2]: JSON { framework, tracer, layers, traceId, parentSpanId }
+// argv[2]: JSON { framework, tracer, layers, traceId, parentSpanId } (no trace for `newTraces`)
 
 const config = JSON.parse(process.argv[2])
 const { framework, tracer, layers } = config
@@ -30,7 +30,10 @@ function tracehop(pkg, name) {
   return mod[name]
 }
 
-if (traced && !/^[0-9a-f]{16,32}$/.test(config.traceId ?? '')) {
+// `tracehop-start-dropped`: requests without a traceparent under sampleRatio 0, each a new trace
+// the sampler drops
+const newTraces = tracer === 'tracehop-start-dropped'
+if (traced && !newTraces && !/^[0-9a-f]{16,32}$/.test(config.traceId ?? '')) {
   fail(`the expected trace id (or its first half) is required, got ${config.traceId}`)
 }
 
@@ -43,7 +46,9 @@ const sdk = !traced
     ? setup.startTracing(expected)
     : tracer === 'tracehop-start-metrics'
       ? setup.startTracing(expected, { metrics: true })
-      : setup.setupTracing(expected)
+      : newTraces
+        ? setup.startTracing(expected, { metrics: true, sampleRatio: 0 })
+        : setup.setupTracing(expected)
 
 // Instrumentations first (they patch on require), then anything that loads http or a framework.
 const instrumentations = []
@@ -66,7 +71,7 @@ if (instrumentations.length > 0) {
 
 const http = require('node:http')
 const { createProbe } = require('./lib/common.cjs')
-const probe = createProbe(sdk?.api, config.traceId)
+const probe = createProbe(sdk?.api, newTraces ? undefined : config.traceId)
 
 /** Tracers that are wrong on purpose, so `--self-test` can prove the checks catch them. */
 function brokenHandler(handler) {

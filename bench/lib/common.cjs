@@ -52,7 +52,12 @@ function createProbe(api, expectedTraceId) {
         if ((++probe.requests & 15) !== 0) return
         probe.contextChecked++
         const sc = api.trace.getSpanContext(api.context.active())
-        if (sc === undefined || !sc.traceId.startsWith(expectedTraceId)) probe.contextMismatch++
+        const seen =
+          sc !== undefined &&
+          (expectedTraceId === undefined
+            ? api.trace.isSpanContextValid(sc)
+            : sc.traceId.startsWith(expectedTraceId))
+        if (!seen) probe.contextMismatch++
       }
     : () => {
         probe.requests++

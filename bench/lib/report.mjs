@@ -80,7 +80,8 @@ export function formatTable(rows, frameworks) {
     const b = bare(r)
     const a = added(r)
     const peer = r.tracer === 'none' ? undefined : cheapestPeer(r.framework, r.layers, r.sampled)
-    const extra = [r.layers !== 2 ? `${r.layers} layers` : '', r.sampled ? '' : 'unsampled (-00)']
+    const unsampled = r.newTraces ? 'new traces, dropped' : 'unsampled (-00)'
+    const extra = [r.layers !== 2 ? `${r.layers} layers` : '', r.sampled ? '' : unsampled]
       .filter(Boolean)
       .join(', ')
     const name = `${frameworks[r.framework]} ${r.label}${extra ? ` · ${extra}` : ''}`
@@ -177,16 +178,21 @@ export function formatTable(rows, frameworks) {
   for (const framework of Object.keys(frameworks)) {
     // startTracing() declares its sampler, so an unsampled request skips the SDK; with a hand-made
     // SDK the adapters cannot know what the sampler does and ask it
-    for (const [tracer, where] of [
-      ['tracehop-start-metrics', 'on startTracing()'],
-      ['tracehop', 'on a hand-made SDK'],
+    // SDK the adapters cannot know what the sampler does and ask it. A new trace that
+    // sampleRatio drops is set against the same sampled request.
+    for (const [tracer, what, where] of [
+      ['tracehop-start-metrics', 'unsampled (-00)', 'on startTracing()'],
+      ['tracehop', 'unsampled (-00)', 'on a hand-made SDK'],
+      ['tracehop-start-dropped', 'a new trace sampleRatio drops', 'on startTracing()'],
     ]) {
       const unsampled = added(find(framework, tracer, 2, false))
-      const sampled = added(find(framework, tracer, 2, true))
+      const sampled = added(
+        find(framework, tracer === 'tracehop' ? tracer : 'tracehop-start-metrics', 2, true),
+      )
       if (unsampled === undefined || sampled === undefined || sampled <= 0) continue
       targets.push({
         pass: unsampled <= sampled / 2,
-        text: `${frameworks[framework]} unsampled (-00) ${where}: tracehop adds ${fixed(unsampled)} µs/req, ${(unsampled / sampled).toFixed(2)} of a sampled request's ${fixed(sampled)} (target ≤ 0.50)`,
+        text: `${frameworks[framework]} ${what} ${where}: tracehop adds ${fixed(unsampled)} µs/req, ${(unsampled / sampled).toFixed(2)} of a sampled request's ${fixed(sampled)} (target ≤ 0.50)`,
       })
     }
   }

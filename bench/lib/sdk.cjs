@@ -232,7 +232,7 @@ async function scrapeDurationCount(port) {
  * own MeterProvider with a Prometheus reader, scraped only at the end so the window pays for
  * recording alone, as the plain setup's 5 s export interval almost does.
  */
-function startTracing(expected, { metrics = false } = {}) {
+function startTracing(expected, { metrics = false, sampleRatio } = {}) {
   const prometheusPort = 20000 + (process.pid % 20000)
   // startTracing() installs its own diagnostics logger; it counts what its queue drops.
   const dropped = { logged: 0 }
@@ -244,6 +244,7 @@ function startTracing(expected, { metrics = false } = {}) {
     spanProcessors: [counter],
     // one variant runs at a time: a port from the pid stays clear of the last one's
     metrics: metrics ? { prometheus: { port: prometheusPort, host: '127.0.0.1' } } : false,
+    sampleRatio,
     handleSignals: false,
     onWarning: (message) => console.error('[tracehop]', message),
   })
