@@ -176,6 +176,17 @@ describe(`outgoing node:http and node:https on Node ${process.versions.node}`, (
     expect(call.status.code).toBe(2)
   })
 
+  it('gives a fetch() to a refused connection its CLIENT span, an error with the code', () => {
+    expect(outcomes['refused-fetch']).toBe('rejected ECONNREFUSED')
+    const call = onlyClientOf('refused-fetch')
+    expect(call.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'error.type': 'ECONNREFUSED',
+    })
+    expect(call.attributes['http.response.status_code']).toBeUndefined()
+    expect(call.status.code).toBe(2)
+  })
+
   it('marks a response cut short as aborted', () => {
     expect(outcomes.cut).toMatch(/^response /)
     const call = onlyClientOf('cut')
