@@ -12,6 +12,7 @@ import {
   type Context,
   type Link,
   type Span,
+  type SpanContext,
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api'
@@ -569,12 +570,16 @@ class Lifecycle implements RequestLifecycle {
       }
       ctx = this.applyBaggagePolicy(ctx)
       const provider = this.tracerProviderNow()
-      const root = remote === undefined || parentPolicy !== undefined || !isSpanContextValid(remote)
       let droppedRoot: string | undefined
-      if (!root && isUnsampledParent(remote) && dropsUnsampledParents(provider)) {
+      if (
+        parentPolicy === undefined &&
+        remote !== undefined &&
+        isUnsampledParent(remote) &&
+        dropsUnsampledParents(provider)
+      ) {
         // the provider's sampler would drop this span whatever it is told: spare building it
         span = unsampledChild(remote)
-      } else if (root && (droppedRoot = rootSamplerOf(provider)?.()) !== undefined) {
+      } else if ((droppedRoot = droppedNewTrace(provider, remote, parentPolicy)) !== undefined) {
         // a new trace the sampler drops, decided on the trace id alone: the same
         span = unsampledRoot(droppedRoot)
       } else {
@@ -677,4 +682,22 @@ export function createRequestLifecycle(
   adapterKeys?: readonly string[],
 ): RequestLifecycle {
   return new Lifecycle(normalizeOptions(options, owner, adapterKeys))
+}
+
+/**
+ * The trace id of the new trace this request starts, when the provider's declared root sampler
+ * drops it (see `declareRootSampler`). A request starts a trace without a parent, with one the
+ * trust policy set aside, or with an invalid one. The declaration is looked up first: most
+ * providers have none, and a sampled request then pays no validity check here.
+ */
+function droppedNewTrace(
+  provider: TracerProvider,
+  remote: SpanContext | undefined,
+  parentPolicy: TrustPolicy | undefined,
+): string | undefined {
+  const decide = rootSamplerOf(provider)
+  if (decide === undefined) return undefined
+  const startsTrace =
+    remote === undefined || parentPolicy !== undefined || !isSpanContextValid(remote)
+  return startsTrace ? decide() : undefined
 }
