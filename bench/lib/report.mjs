@@ -177,18 +177,21 @@ export function formatTable(rows, frameworks) {
   }
   for (const framework of Object.keys(frameworks)) {
     // startTracing() declares its sampler, so an unsampled request skips the SDK; with a hand-made
-    // SDK the adapters cannot know what the sampler does and ask it
-    // SDK the adapters cannot know what the sampler does and ask it. A new trace that
-    // sampleRatio drops is set against the same sampled request.
-    for (const [tracer, what, where] of [
-      ['tracehop-start-metrics', 'unsampled (-00)', 'on startTracing()'],
-      ['tracehop', 'unsampled (-00)', 'on a hand-made SDK'],
-      ['tracehop-start-dropped', 'a new trace sampleRatio drops', 'on startTracing()'],
+    // SDK the adapters cannot know what the sampler does and ask it. Each unsampled row is set
+    // against the sampled row of the same setup; a new trace that sampleRatio drops, against the
+    // sampled startTracing() request.
+    for (const [unsampledTracer, sampledTracer, what, where] of [
+      ['tracehop-start-metrics', 'tracehop-start-metrics', 'unsampled (-00)', 'on startTracing()'],
+      ['tracehop', 'tracehop', 'unsampled (-00)', 'on a hand-made SDK'],
+      [
+        'tracehop-start-dropped',
+        'tracehop-start-metrics',
+        'a new trace sampleRatio drops',
+        'on startTracing()',
+      ],
     ]) {
-      const unsampled = added(find(framework, tracer, 2, false))
-      const sampled = added(
-        find(framework, tracer === 'tracehop' ? tracer : 'tracehop-start-metrics', 2, true),
-      )
+      const unsampled = added(find(framework, unsampledTracer, 2, false))
+      const sampled = added(find(framework, sampledTracer, 2, true))
       if (unsampled === undefined || sampled === undefined || sampled <= 0) continue
       targets.push({
         pass: unsampled <= sampled / 2,
