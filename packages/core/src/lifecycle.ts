@@ -56,8 +56,7 @@ import {
   dropsUnsampledParents,
   isUnsampledParent,
   rootSamplerOf,
-  unsampledChild,
-  unsampledRoot,
+  unsampledSpan,
 } from './unsampled.js'
 import { VERSION } from './version.js'
 
@@ -578,10 +577,10 @@ class Lifecycle implements RequestLifecycle {
         dropsUnsampledParents(provider)
       ) {
         // the provider's sampler would drop this span whatever it is told: spare building it
-        span = unsampledChild(remote)
+        span = unsampledSpan(remote.traceId, remote.traceState)
       } else if ((droppedRoot = droppedNewTrace(provider, remote, parentPolicy)) !== undefined) {
         // a new trace the sampler drops, decided on the trace id alone: the same
-        span = unsampledRoot(droppedRoot)
+        span = unsampledSpan(droppedRoot)
       } else {
         const attributes: Attributes = {
           [ATTR_HTTP_REQUEST_METHOD]: method,

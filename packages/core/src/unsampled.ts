@@ -5,6 +5,7 @@ import {
   type Span,
   type SpanContext,
   type TracerProvider,
+  type TraceState,
 } from '@opentelemetry/api'
 import { ROOT_SAMPLERS_KEY, UNSAMPLED_PARENTS_KEY } from './constants.js'
 
@@ -113,21 +114,16 @@ export function randomSpanId(): string {
   return hex32(high) + hex32(low)
 }
 
-/** What a parent-based sampler gives a child of an unsampled parent: a span that records nothing. */
-export function unsampledChild(parent: SpanContext): Span {
-  return trace.wrapSpanContext({
-    traceId: parent.traceId,
-    spanId: randomSpanId(),
-    traceFlags: TraceFlags.NONE,
-    traceState: parent.traceState,
-  })
-}
-
-/** What the SDK gives a new trace its sampler drops: a span that records nothing. */
-export function unsampledRoot(traceId: string): Span {
+/**
+ * What the SDK gives a span its sampler drops: one that records nothing, in trace `traceId`, with
+ * a fresh span id and no sampled flag. A child of an unsampled parent keeps the parent's
+ * `traceState`; a new trace has none.
+ */
+export function unsampledSpan(traceId: string, traceState?: TraceState): Span {
   return trace.wrapSpanContext({
     traceId,
     spanId: randomSpanId(),
     traceFlags: TraceFlags.NONE,
+    traceState,
   })
 }
