@@ -8,7 +8,23 @@ import {
   type TextMapPropagator,
   type TextMapSetter,
 } from '@opentelemetry/api'
+import { B3Propagator } from './b3.js'
+import { W3CBaggagePropagator } from './baggage.js'
 import { withBaggageBudget } from './baggage-limits.js'
+import { JaegerPropagator } from './jaeger.js'
+import { TraceContextPropagator } from './trace-context.js'
+
+/**
+ * The `extract` methods of tracehop's own propagators: each sets a span context only after
+ * checking its ids (lowercase hex, the W3C lengths, not all zero), so what they extract needs no
+ * second check.
+ */
+const CHECKED_EXTRACTS: ReadonlySet<TextMapPropagator['extract']> = new Set([
+  TraceContextPropagator.prototype.extract,
+  B3Propagator.prototype.extract,
+  JaegerPropagator.prototype.extract,
+  W3CBaggagePropagator.prototype.extract,
+])
 
 /**
  * Runs several propagators as one: `inject` calls each in order; `extract` passes the context
@@ -22,10 +38,14 @@ import { withBaggageBudget } from './baggage-limits.js'
  */
 export class CompositePropagator implements TextMapPropagator {
   private readonly _propagators: readonly TextMapPropagator[]
+  /** For each propagator, whether what it extracts is checked here: it is not one of ours. */
+  private readonly _needsCheck: readonly boolean[]
   private readonly _fields: string[]
 
   constructor(propagators: readonly TextMapPropagator[]) {
     this._propagators = [...propagators]
+    // an own `extract`, a subclass's or a patched one is checked; only ours as written are not
+    this._needsCheck = this._propagators.map((p) => !CHECKED_EXTRACTS.has(p.extract))
     this._fields = [...new Set(this._propagators.flatMap((p) => p.fields()))]
   }
 
@@ -50,9 +70,10 @@ export class CompositePropagator implements TextMapPropagator {
   /** Extracts with every propagator, in order, each building on the previous context. */
   extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
     let result = context
-    for (const propagator of this._propagators) {
+    for (let i = 0; i < this._propagators.length; i++) {
       try {
-        result = keepValidSpan(result, propagator.extract(result, carrier, getter))
+        const next = this._propagators[i]!.extract(result, carrier, getter)
+        result = this._needsCheck[i] ? keepValidSpan(result, next) : next
       } catch (error) {
         diag.warn('@tracehop/core: a propagator failed to extract', error)
       }

@@ -9,10 +9,16 @@ import {
   trace,
   type Context,
   type SpanContext,
+  type TextMapGetter,
   type TextMapPropagator,
 } from '@opentelemetry/api'
 import fc from 'fast-check'
-import { CompositePropagator, createPropagator, parseTraceparent } from '../../src/index.js'
+import {
+  CompositePropagator,
+  createPropagator,
+  parseTraceparent,
+  TraceContextPropagator,
+} from '../../src/index.js'
 import { parseB3Single } from '../../src/propagation/b3.js'
 import { isHex } from '../../src/propagation/header-utils.js'
 import { parseUberTraceId } from '../../src/propagation/jaeger.js'
@@ -140,6 +146,26 @@ describe('hostile trace headers', () => {
       const ctx = new CompositePropagator([bogus]).extract(ROOT_CONTEXT, {}, defaultTextMapGetter)
       expect(trace.getSpanContext(ctx)).toBeUndefined()
       expect(propagation.getBaggage(ctx)?.getEntry('from')?.value).toBe('bogus')
+    })
+
+    it("checks a subclass or a patched instance of tracehop's own propagators", () => {
+      // only tracehop's own extract methods, as written, are trusted to check their ids
+      class Overriding extends TraceContextPropagator {
+        override extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
+          return bogus.extract(super.extract(ctx, carrier, getter), carrier, getter)
+        }
+      }
+      const patched = new TraceContextPropagator()
+      patched.extract = (ctx, carrier, getter) => bogus.extract(ctx, carrier, getter)
+      for (const propagator of [new Overriding(), patched]) {
+        const ctx = new CompositePropagator([propagator]).extract(
+          ROOT_CONTEXT,
+          { traceparent: VALID_TRACEPARENT },
+          defaultTextMapGetter,
+        )
+        expect(trace.getSpanContext(ctx)).toBeUndefined()
+        expect(propagation.getBaggage(ctx)?.getEntry('from')?.value).toBe('bogus')
+      }
     })
   })
 
