@@ -75,7 +75,13 @@ export {
   type ResponseHeaderSource,
 } from './options.js'
 export { DURATION_BUCKETS, setDurationSink } from './metrics.js'
-export { declareDropsUnsampledParents, declareRootSampler, type RootSampler } from './unsampled.js'
+export {
+  declareDropsUnsampledParents,
+  declareRootSampler,
+  randomSpanId,
+  randomTraceId,
+  type RootSampler,
+} from './unsampled.js'
 export {
   DURATION_CARDINALITY_LIMIT,
   DurationHistogram,

@@ -103,15 +103,38 @@ function hex32(word: number): string {
   )
 }
 
+function randomWord(): number {
+  return (Math.random() * TWO_32) >>> 0
+}
+
 /** A random, valid (not all-zero) span id: 16 lowercase hex digits, as random as the SDK's. */
 export function randomSpanId(): string {
   let high: number
   let low: number
   do {
-    high = (Math.random() * TWO_32) >>> 0
-    low = (Math.random() * TWO_32) >>> 0
+    high = randomWord()
+    low = randomWord()
   } while (high === 0 && low === 0)
   return hex32(high) + hex32(low)
+}
+
+/**
+ * A random, valid (not all-zero) trace id: 32 lowercase hex digits, every one of them random, as
+ * the W3C random flag promises and as the SDK's own ids are. For a {@link RootSampler} of your
+ * own that draws the trace id it decides on.
+ */
+export function randomTraceId(): string {
+  let a: number
+  let b: number
+  let c: number
+  let d: number
+  do {
+    a = randomWord()
+    b = randomWord()
+    c = randomWord()
+    d = randomWord()
+  } while ((a | b | c | d) === 0)
+  return hex32(a) + hex32(b) + hex32(c) + hex32(d)
 }
 
 /**

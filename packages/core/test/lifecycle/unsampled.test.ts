@@ -5,7 +5,7 @@ import {
   PeriodicExportingMetricReader,
   type HistogramMetricData,
 } from '@opentelemetry/sdk-metrics'
-import { ROOT_CONTEXT, trace } from '@opentelemetry/api'
+import { isValidTraceId, ROOT_CONTEXT, trace } from '@opentelemetry/api'
 import {
   AlwaysOnSampler,
   InMemorySpanExporter,
@@ -23,10 +23,11 @@ import {
   declareRootSampler,
   getRequestTrace,
   injectHeaders,
+  randomSpanId,
+  randomTraceId,
   traceHandler,
   type TraceOptions,
 } from '../../src/index.js'
-import { randomSpanId } from '../../src/unsampled.js'
 import { listen, request, setupTracing, waitForSpans } from '../support/tracing.js'
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
@@ -418,5 +419,22 @@ describe('randomSpanId', () => {
       ids.add(id)
     }
     expect(ids.size).toBe(10_000)
+  })
+})
+
+describe('randomTraceId', () => {
+  it('gives valid, distinct trace ids, random in every digit', () => {
+    const ids = new Set<string>()
+    const seen = Array.from({ length: 32 }, () => new Set<string>())
+    for (let i = 0; i < 10_000; i++) {
+      const id = randomTraceId()
+      expect(id).toMatch(/^[0-9a-f]{32}$/)
+      expect(isValidTraceId(id)).toBe(true)
+      ids.add(id)
+      for (let digit = 0; digit < 32; digit++) seen[digit]!.add(id[digit]!)
+    }
+    expect(ids.size).toBe(10_000)
+    // the W3C random flag promises randomness in the rightmost 7 bytes; every digit here varies
+    for (const digits of seen) expect(digits.size).toBe(16)
   })
 })
