@@ -7,7 +7,7 @@ import {
   type TracerProvider,
   type TraceState,
 } from '@opentelemetry/api'
-import { ROOT_SAMPLERS_KEY, UNSAMPLED_PARENTS_KEY } from './constants.js'
+import { INSTRUMENTATION_SCOPE, ROOT_SAMPLERS_KEY, UNSAMPLED_PARENTS_KEY } from './constants.js'
 
 type DeclaredHolder = { [UNSAMPLED_PARENTS_KEY]?: WeakSet<object> }
 
@@ -21,14 +21,17 @@ type DeclaredHolder = { [UNSAMPLED_PARENTS_KEY]?: WeakSet<object> }
  * trace id, a fresh span id and no sampled flag, exactly what the sampler would have returned,
  * so the same `traceparent` and `tracestate` go downstream. No attribute and no span name is
  * built for it. `@tracehop/node` declares the providers it makes with its own samplers; a
- * sampler of your own is never bypassed. Returns the function that takes the declaration back.
+ * sampler of your own is never bypassed. Given the API's global proxy (`trace.getTracerProvider()`,
+ * what a `NodeSDK` user has), it declares the provider registered behind it, so call it after the
+ * SDK has started. Returns the function that takes the declaration back.
  */
 export function declareDropsUnsampledParents(tracerProvider: TracerProvider): () => void {
+  const provider = declaredProvider(tracerProvider, 'declareDropsUnsampledParents')
   const holder = globalThis as DeclaredHolder
   const declared = (holder[UNSAMPLED_PARENTS_KEY] ??= new WeakSet())
-  declared.add(tracerProvider)
+  declared.add(provider)
   return () => {
-    declared.delete(tracerProvider)
+    declared.delete(provider)
   }
 }
 
@@ -57,18 +60,25 @@ type RootHolder = { [ROOT_SAMPLERS_KEY]?: WeakMap<object, RootSampler> }
  * `decide` has to agree with the provider's own sampler for every trace id, which holds for
  * samplers that decide from the trace id alone (the SDK's ratio samplers, always-off).
  * `@tracehop/node` declares the providers it makes with such samplers, with an id generator it
- * can give the decided trace id; a sampler of your own is never bypassed. Returns the function
- * that takes the declaration back.
+ * can give the decided trace id; a sampler of your own is never bypassed. The API's global proxy
+ * stands for the provider registered behind it, as for {@link declareDropsUnsampledParents}.
+ * Returns the function that takes the declaration back.
  */
 export function declareRootSampler(
   tracerProvider: TracerProvider,
   decide: RootSampler,
 ): () => void {
+  if (typeof decide !== 'function') {
+    throw new TypeError(
+      `@tracehop/core: declareRootSampler() needs a function that decides a new trace; received ${typeof decide}`,
+    )
+  }
+  const provider = declaredProvider(tracerProvider, 'declareRootSampler')
   const holder = globalThis as RootHolder
   const declared = (holder[ROOT_SAMPLERS_KEY] ??= new WeakMap())
-  declared.set(tracerProvider, decide)
+  declared.set(provider, decide)
   return () => {
-    if (declared.get(tracerProvider) === decide) declared.delete(tracerProvider)
+    if (declared.get(provider) === decide) declared.delete(provider)
   }
 }
 
@@ -79,8 +89,36 @@ export function rootSamplerOf(provider: TracerProvider): RootSampler | undefined
   return declared.get(delegateOf(provider))
 }
 
+type MaybeProxy = TracerProvider & {
+  getDelegate?: () => TracerProvider
+  getDelegateTracer?: (name: string) => unknown
+}
+
 function delegateOf(provider: TracerProvider): TracerProvider {
-  return (provider as { getDelegate?: () => TracerProvider }).getDelegate?.() ?? provider
+  return (provider as MaybeProxy).getDelegate?.() ?? provider
+}
+
+/**
+ * The provider a declaration is about: the one behind the API's global proxy when given the proxy
+ * (`trace.getTracerProvider()`). Before an SDK registers, the proxy stands for the API's no-op
+ * provider, and declaring that would quietly do nothing.
+ */
+function declaredProvider(tracerProvider: TracerProvider, caller: string): TracerProvider {
+  if (typeof (tracerProvider as { getTracer?: unknown } | null)?.getTracer !== 'function') {
+    throw new TypeError(
+      `@tracehop/core: ${caller}() needs a TracerProvider; received ${tracerProvider === null ? 'null' : typeof tracerProvider}`,
+    )
+  }
+  const proxy = tracerProvider as MaybeProxy
+  if (
+    typeof proxy.getDelegateTracer === 'function' &&
+    proxy.getDelegateTracer(INSTRUMENTATION_SCOPE) === undefined
+  ) {
+    throw new TypeError(
+      `@tracehop/core: ${caller}() was given the global tracer provider before any SDK registered one, so it would declare nothing; call it after sdk.start() (or trace.setGlobalTracerProvider()), or pass your provider itself`,
+    )
+  }
+  return delegateOf(tracerProvider)
 }
 
 /** Whether a sampler that follows its parent drops a child of `parent`. */

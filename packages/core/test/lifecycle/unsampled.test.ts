@@ -245,6 +245,37 @@ describe('unsampled parents on a provider declared to drop them', () => {
       await meterProvider.shutdown()
     }
   })
+
+  it('declared through the global proxy, reach the provider behind it', async () => {
+    trace.setGlobalTracerProvider(provider)
+    // what a NodeSDK user has: the API's proxy, not the SDK's provider
+    const stopDeclaring = declareDropsUnsampledParents(trace.getTracerProvider())
+    try {
+      expect((await send(unsampledHeaders, {})).recording).toBe(false)
+      expect((await send(unsampledHeaders)).recording).toBe(false)
+      expect(asked).toBe(0)
+    } finally {
+      stopDeclaring()
+    }
+    expect((await send(unsampledHeaders)).recording).toBe(false)
+    expect(asked).toBe(1)
+  })
+
+  it('refuse the global proxy before an SDK registered a provider, and what is no provider', () => {
+    trace.disable()
+    expect(() => declareDropsUnsampledParents(trace.getTracerProvider())).toThrow(
+      /before any SDK registered one, so it would declare nothing; call it after sdk\.start\(\)/,
+    )
+    expect(() => declareRootSampler(trace.getTracerProvider(), () => undefined)).toThrow(
+      /declareRootSampler\(\) was given the global tracer provider before any SDK/,
+    )
+    expect(() => declareDropsUnsampledParents(undefined as unknown as TracerProvider)).toThrow(
+      'declareDropsUnsampledParents() needs a TracerProvider; received undefined',
+    )
+    expect(() => declareRootSampler(provider, 'ratio' as unknown as () => undefined)).toThrow(
+      'declareRootSampler() needs a function that decides a new trace; received string',
+    )
+  })
 })
 
 // A provider declared with a root sampler is not asked about the new traces that sampler drops;
