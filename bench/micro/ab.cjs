@@ -2,7 +2,13 @@
 // A/B micro-benchmark of tracehop builds, for iterating on the hot path on a noisy machine.
 //
 //   node bench/micro/ab.cjs [--framework express|http|fastify] [--rounds 7] [--requests 20000]
-//        [--unsampled] [--layers 2] [--options JSON] label=DIR ...
+//        [--unsampled] [--layers 2] [--options JSON] [--setup sdk|start|start-metrics|start-dropped]
+//        label=DIR ...
+//
+// `--setup` says who sets up the SDK: `sdk` (the default) the bench's hand-made one, `start`
+// @tracehop/node's startTracing() of the build (metrics off), `start-metrics` the same with its
+// MeterProvider, `start-dropped` with `sampleRatio: 0` and requests that send no `traceparent`,
+// so every one starts a trace the sampler drops.
 //
 // Each DIR holds built packages as `DIR/{core,express,fastify}/dist` (e.g. `packages`, or a copy
 // of them from before a change). Every round runs, in interleaved order, a bare server and one
@@ -36,8 +42,12 @@ async function main() {
       layers: { type: 'string', default: '2' },
       unsampled: { type: 'boolean', default: false },
       options: { type: 'string', default: '{}' },
+      setup: { type: 'string', default: 'sdk' },
     },
   })
+  if (!['sdk', 'start', 'start-metrics', 'start-dropped'].includes(values.setup)) {
+    throw new Error(`--setup must be sdk, start, start-metrics or start-dropped; got ${values.setup}`)
+  }
   const builds = positionals.map((arg) => {
     const at = arg.indexOf('=')
     return { label: arg.slice(0, at), dir: path.resolve(arg.slice(at + 1)) }
@@ -53,6 +63,7 @@ async function main() {
         layers: Number(values.layers),
         sampled: !values.unsampled,
         options: JSON.parse(values.options),
+        setup: values.setup,
         dir: variant.dir,
       })
       results.get(variant.label).push(us)
@@ -98,7 +109,7 @@ function run(config) {
   })
 }
 
-function child({ framework, requests, layers, sampled, options, dir }) {
+function child({ framework, requests, layers, sampled, options, setup, dir }) {
   const Module = require('node:module')
   // `@tracehop/*` from DIR; what the build itself requires (the API) as bench/ resolves it
   const resolve = Module._resolveFilename
@@ -137,8 +148,13 @@ function child({ framework, requests, layers, sampled, options, dir }) {
   }
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
   const parentSpanId = '00f067aa0ba902b7'
-  const { setupTracing } = require('../lib/sdk.cjs')
-  setupTracing({ traceId, parentSpanId })
+  const sdk = require('../lib/sdk.cjs')
+  const expected = { traceId, parentSpanId }
+  const newTraces = setup === 'start-dropped'
+  if (dir === undefined || setup === 'sdk') sdk.setupTracing(expected)
+  else if (setup === 'start') sdk.startTracing(expected)
+  else if (setup === 'start-metrics') sdk.startTracing(expected, { metrics: true })
+  else sdk.startTracing(expected, { metrics: true, sampleRatio: 0 })
   const http = require('node:http')
   const net = require('node:net')
 
@@ -176,7 +192,8 @@ function child({ framework, requests, layers, sampled, options, dir }) {
     const flags = sampled ? '01' : '00'
     const raw = Buffer.from(
       `GET /users/1 HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nuser-agent: ab\r\n` +
-        `traceparent: 00-${traceId}-${parentSpanId}-${flags}\r\n\r\n`,
+        (newTraces ? '' : `traceparent: 00-${traceId}-${parentSpanId}-${flags}\r\n`) +
+        '\r\n',
     )
     const connections = 8
     const drive = (count) =>
