@@ -4,10 +4,15 @@
 // Express 5's `app.handle` does, for one or more builds side by side in one process.
 //
 //   node bench/micro/lifecycle.cjs [--rounds 9] [--iterations 20000] [--unsampled] [--plain]
-//        [--options JSON] label=DIR ...
+//        [--options JSON] [--setup sdk|start|start-metrics] label=DIR[@JSON] ...
 //
-// DIR holds `core/dist/index.cjs` (e.g. `packages`, or a copy from before a change). Prints the
-// median CPU µs per request of each build (rounds interleaved), and each build minus the first.
+// DIR holds `core/dist/index.cjs` (e.g. `packages`, or a copy from before a change); `@JSON`
+// gives that build its own lifecycle options over `--options`, so one build can be set against
+// itself (`metric=packages nometric=packages@{"metrics":false}`). `--setup` says who sets up the
+// SDK the process shares: the bench's hand-made one (`sdk`, the default, its MeterProvider on the
+// metrics API) or the first build's startTracing(), without (`start`) or with (`start-metrics`)
+// its own MeterProvider and duration sink. Prints the median CPU µs per request of each build
+// (rounds interleaved), and the median paired difference of each build from the first.
 
 const http = require('node:http')
 const net = require('node:net')
@@ -24,11 +29,28 @@ const { values, positionals } = parseArgs({
     unsampled: { type: 'boolean', default: false },
     plain: { type: 'boolean', default: false },
     options: { type: 'string', default: '{}' },
+    setup: { type: 'string', default: 'sdk' },
   },
 })
+if (!['sdk', 'start', 'start-metrics'].includes(values.setup)) {
+  throw new Error(`--setup must be sdk, start or start-metrics; got ${values.setup}`)
+}
+
+/** `label=DIR[@JSON]` */
+function parseBuild(arg) {
+  const at = arg.indexOf('=')
+  const rest = arg.slice(at + 1)
+  const json = rest.indexOf('@{')
+  return {
+    label: arg.slice(0, at),
+    dir: path.resolve(json === -1 ? rest : rest.slice(0, json)),
+    options: json === -1 ? {} : JSON.parse(rest.slice(json + 1)),
+  }
+}
+const parsed = positionals.map(parseBuild)
 
 // what a build requires (the API) resolves as bench/ resolves it, so all builds share one SDK
-const buildDirs = positionals.map((arg) => path.resolve(arg.slice(arg.indexOf('=') + 1)) + path.sep)
+const buildDirs = parsed.map((build) => build.dir + path.sep)
 const resolve = Module._resolveFilename
 Module._resolveFilename = function (request, parent, ...rest) {
   const fromBuild = buildDirs.some((dir) => parent?.filename?.startsWith(dir))
@@ -39,27 +61,45 @@ Module._resolveFilename = function (request, parent, ...rest) {
     !request.startsWith('node:')
   ) {
     const paths = Module._nodeModulePaths(BENCH)
-    return resolve.call(
-      this,
-      request,
-      { id: BENCH, filename: path.join(BENCH, 'x.js'), paths },
-      ...rest,
-    )
+    try {
+      return resolve.call(
+        this,
+        request,
+        { id: BENCH, filename: path.join(BENCH, 'x.js'), paths },
+        ...rest,
+      )
+    } catch {
+      // what bench/ does not have (@tracehop/node's exporters) comes from the build's package
+    }
   }
   return resolve.call(this, request, parent, ...rest)
 }
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
 const parentSpanId = '00f067aa0ba902b7'
-require('../lib/sdk.cjs').setupTracing({ traceId, parentSpanId })
+const sdk = require('../lib/sdk.cjs')
+if (values.setup === 'sdk') {
+  sdk.setupTracing({ traceId, parentSpanId })
+} else {
+  // the first build's @tracehop/node, as a user's app would load it
+  const node = path.join(parsed[0].dir, 'node', 'dist', 'index.cjs')
+  const load = Module._load
+  Module._load = function (request, ...rest) {
+    return load.call(this, request === '@tracehop/node' ? node : request, ...rest)
+  }
+  try {
+    sdk.startTracing({ traceId, parentSpanId }, { metrics: values.setup === 'start-metrics' })
+  } finally {
+    Module._load = load
+  }
+}
 
-const builds = positionals.map((arg) => {
-  const at = arg.indexOf('=')
-  const dir = path.resolve(arg.slice(at + 1))
-  const core = require(path.join(dir, 'core', 'dist', 'index.cjs'))
+const builds = parsed.map((build) => {
+  const core = require(path.join(build.dir, 'core', 'dist', 'index.cjs'))
+  const options = { ...JSON.parse(values.options), ...build.options }
   return {
-    label: arg.slice(0, at),
-    lifecycle: core.createRequestLifecycle(JSON.parse(values.options), '@tracehop/bench'),
+    label: build.label,
+    lifecycle: core.createRequestLifecycle(options, '@tracehop/bench'),
   }
 })
 
@@ -87,35 +127,54 @@ function makeRequest() {
   return [req, res]
 }
 
-function once(lifecycle, iterations) {
-  // objects made before the clock starts: only tracehop's part is measured
-  const pairs = []
-  for (let i = 0; i < iterations; i++) pairs.push(makeRequest())
-  const before = process.cpuUsage()
-  for (let i = 0; i < iterations; i++) {
-    const [req, res] = pairs[i]
-    lifecycle.start(req, res, undefined)
-    res.statusCode = 200
-    res._header = 'x' // headersSent
-    res.emit('finish')
+// Requests run in batches with a turn of the event loop between them, as a server's would: the
+// span processor exports (unmeasured) between batches instead of its queue overflowing.
+const BATCH = 256
+
+async function once(lifecycle, iterations) {
+  let cpu = 0
+  for (let done = 0; done < iterations; done += BATCH) {
+    // objects made before the clock starts: only tracehop's part is measured
+    const pairs = []
+    for (let i = 0; i < BATCH; i++) pairs.push(makeRequest())
+    const before = process.cpuUsage()
+    for (let i = 0; i < BATCH; i++) {
+      const [req, res] = pairs[i]
+      lifecycle.start(req, res, undefined)
+      res.statusCode = 200
+      res._header = 'x' // headersSent
+      res.emit('finish')
+    }
+    const used = process.cpuUsage(before)
+    cpu += used.user + used.system
+    await new Promise((resolve) => setImmediate(resolve))
   }
-  const used = process.cpuUsage(before)
-  return (used.user + used.system) / iterations
+  return cpu / (Math.ceil(iterations / BATCH) * BATCH)
 }
 
-const iterations = Number(values.iterations)
-const results = builds.map(() => [])
-for (const build of builds) once(build.lifecycle, iterations) // warm-up
-for (let round = 0; round < Number(values.rounds); round++) {
-  const order = round % 2 === 0 ? builds : [...builds].reverse()
-  for (const build of order) results[builds.indexOf(build)].push(once(build.lifecycle, iterations))
+async function main() {
+  const iterations = Number(values.iterations)
+  const results = builds.map(() => [])
+  for (const build of builds) await once(build.lifecycle, iterations) // warm-up
+  for (let round = 0; round < Number(values.rounds); round++) {
+    const order = round % 2 === 0 ? builds : [...builds].reverse()
+    for (const build of order) {
+      results[builds.indexOf(build)].push(await once(build.lifecycle, iterations))
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  builds.forEach((build, i) => {
+    const xs = results[i]
+    const vsFirst =
+      i === 0
+        ? ''
+        : `  vs ${builds[0].label} ${median(xs.map((x, j) => x - results[0][j])).toFixed(2)}`
+    console.log(`${build.label.padEnd(10)} ${median(xs).toFixed(2)} µs/req${vsFirst}`)
+  })
+  process.exit(0)
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-builds.forEach((build, i) => {
-  const xs = results[i]
-  const vsFirst =
-    i === 0
-      ? ''
-      : `  vs ${builds[0].label} ${median(xs.map((x, j) => x - results[0][j])).toFixed(2)}`
-  console.log(`${build.label.padEnd(10)} ${median(xs).toFixed(2)} µs/req${vsFirst}`)
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
 })
