@@ -46,7 +46,9 @@ async function main() {
     },
   })
   if (!['sdk', 'start', 'start-metrics', 'start-dropped'].includes(values.setup)) {
-    throw new Error(`--setup must be sdk, start, start-metrics or start-dropped; got ${values.setup}`)
+    throw new Error(
+      `--setup must be sdk, start, start-metrics or start-dropped; got ${values.setup}`,
+    )
   }
   const builds = positionals.map((arg) => {
     const at = arg.indexOf('=')
