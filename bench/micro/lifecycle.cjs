@@ -12,7 +12,8 @@
 // SDK the process shares: the bench's hand-made one (`sdk`, the default, its MeterProvider on the
 // metrics API) or the first build's startTracing(), without (`start`) or with (`start-metrics`)
 // its own MeterProvider and duration sink. Prints the median CPU µs per request of each build
-// (rounds interleaved), and the median paired difference of each build from the first.
+// (the builds alternate batch by batch within each round), and the median over the rounds of
+// each build's difference from the first.
 
 const http = require('node:http')
 const net = require('node:net')
@@ -128,39 +129,48 @@ function makeRequest() {
 }
 
 // Requests run in batches with a turn of the event loop between them, as a server's would: the
-// span processor exports (unmeasured) between batches instead of its queue overflowing.
+// span processor exports (unmeasured) between batches instead of its queue overflowing. The
+// builds take turns batch by batch, so a slow patch of the machine falls on all of them alike.
 const BATCH = 256
 
-async function once(lifecycle, iterations) {
-  let cpu = 0
-  for (let done = 0; done < iterations; done += BATCH) {
-    // objects made before the clock starts: only tracehop's part is measured
-    const pairs = []
-    for (let i = 0; i < BATCH; i++) pairs.push(makeRequest())
-    const before = process.cpuUsage()
-    for (let i = 0; i < BATCH; i++) {
-      const [req, res] = pairs[i]
-      lifecycle.start(req, res, undefined)
-      res.statusCode = 200
-      res._header = 'x' // headersSent
-      res.emit('finish')
-    }
-    const used = process.cpuUsage(before)
-    cpu += used.user + used.system
-    await new Promise((resolve) => setImmediate(resolve))
+function batch(lifecycle) {
+  // objects made before the clock starts: only tracehop's part is measured
+  const pairs = []
+  for (let i = 0; i < BATCH; i++) pairs.push(makeRequest())
+  const before = process.cpuUsage()
+  for (let i = 0; i < BATCH; i++) {
+    const [req, res] = pairs[i]
+    lifecycle.start(req, res, undefined)
+    res.statusCode = 200
+    res._header = 'x' // headersSent
+    res.emit('finish')
   }
-  return cpu / (Math.ceil(iterations / BATCH) * BATCH)
+  const used = process.cpuUsage(before)
+  return used.user + used.system
+}
+
+/** One round: CPU µs per request of each build, the builds alternating batch by batch. */
+async function round(order, iterations) {
+  const cpu = order.map(() => 0)
+  const batches = Math.ceil(iterations / BATCH)
+  for (let b = 0; b < batches; b++) {
+    for (let i = 0; i < order.length; i++) {
+      // alternate which build goes first, so neither always runs right after the event loop
+      const at = b % 2 === 0 ? i : order.length - 1 - i
+      cpu[at] += batch(order[at].lifecycle)
+      await new Promise((resolve) => globalThis.setImmediate(resolve))
+    }
+  }
+  return cpu.map((us) => us / (batches * BATCH))
 }
 
 async function main() {
   const iterations = Number(values.iterations)
   const results = builds.map(() => [])
-  for (const build of builds) await once(build.lifecycle, iterations) // warm-up
-  for (let round = 0; round < Number(values.rounds); round++) {
-    const order = round % 2 === 0 ? builds : [...builds].reverse()
-    for (const build of order) {
-      results[builds.indexOf(build)].push(await once(build.lifecycle, iterations))
-    }
+  await round(builds, iterations) // warm-up
+  for (let r = 0; r < Number(values.rounds); r++) {
+    const perRequest = await round(builds, iterations)
+    perRequest.forEach((us, i) => results[i].push(us))
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   builds.forEach((build, i) => {
