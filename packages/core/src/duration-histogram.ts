@@ -45,6 +45,21 @@ interface Series {
   readonly recent: Tally
 }
 
+/** The values a series was admitted for, to tell a repeat of them without building its key. */
+interface KeyedSeries extends Series {
+  readonly method: string
+  readonly scheme: string
+  readonly statusCode: number | undefined
+  readonly errorType: string | undefined
+  readonly protocolVersion: string | undefined
+}
+
+/** The series of one route: by key, and the one its last request went to. */
+interface RouteSeries {
+  readonly byKey: Map<string, KeyedSeries>
+  last: KeyedSeries | undefined
+}
+
 /** Index of the first bound `value` does not exceed; bucket `i` holds `(b[i-1], b[i]]`. */
 function bucketOf(value: number): number {
   const bounds = DURATION_BUCKETS
@@ -76,7 +91,7 @@ export class DurationHistogram implements DurationRecorder {
   } as const
   /** The instrumentation scope the points belong to: the meter of the API path. */
   readonly scope = { name: INSTRUMENTATION_SCOPE, version: VERSION } as const
-  private readonly byRoute = new Map<string | undefined, Map<string, Series>>()
+  private readonly byRoute = new Map<string | undefined, RouteSeries>()
   private readonly series: Series[] = []
   private overflow: Series | undefined
   private readonly readers = new Set<DurationReader>()
@@ -94,23 +109,27 @@ export class DurationHistogram implements DurationRecorder {
   ): void {
     // the SDK drops what a histogram cannot hold; durations are never negative
     if (!(seconds >= 0)) return
-    let byKey = this.byRoute.get(route)
-    if (byKey === undefined) {
-      byKey = new Map()
-      this.byRoute.set(route, byKey)
+    let ofRoute = this.byRoute.get(route)
+    if (ofRoute === undefined) {
+      ofRoute = { byKey: new Map(), last: undefined }
+      this.byRoute.set(route, ofRoute)
     }
-    // method, scheme, status code and version never hold a space, so the key is unambiguous;
-    // error.type, free text, comes last and only when present
-    const key =
-      errorType === undefined
-        ? `${method} ${scheme} ${statusCode} ${protocolVersion}`
-        : `${method} ${scheme} ${statusCode} ${protocolVersion} ${errorType}`
-    let series = byKey.get(key)
-    series ??= this.admit(
-      byKey,
-      key,
-      durationAttributes(method, scheme, route, statusCode, errorType, protocolVersion),
-    )
+    // most requests to a route repeat the last one's method, status and version: compare those
+    // before building a key string per request
+    const last = ofRoute.last
+    let series: Series
+    if (
+      last !== undefined &&
+      last.statusCode === statusCode &&
+      last.method === method &&
+      last.scheme === scheme &&
+      last.protocolVersion === protocolVersion &&
+      last.errorType === errorType
+    ) {
+      series = last
+    } else {
+      series = this.seriesOf(ofRoute, method, scheme, route, statusCode, errorType, protocolVersion)
+    }
     const tally = series.recent
     if (tally.count === 0) tally.startTime = Date.now()
     tally.count++
@@ -120,20 +139,55 @@ export class DurationHistogram implements DurationRecorder {
     tally.counts[bucketOf(seconds)]!++
   }
 
-  /** The series of a new attribute set, or the overflow series once the limit is reached. */
-  private admit(byKey: Map<string, Series>, key: string, attributes: Attributes): Series {
+  /** The series of these values by their key, admitted if new, and now the route's last. */
+  private seriesOf(
+    ofRoute: RouteSeries,
+    method: string,
+    scheme: string,
+    route: string | undefined,
+    statusCode: number | undefined,
+    errorType: string | undefined,
+    protocolVersion: string | undefined,
+  ): Series {
+    // method, scheme, status code and version never hold a space, so the key is unambiguous;
+    // error.type, free text, comes last and only when present
+    const key =
+      errorType === undefined
+        ? `${method} ${scheme} ${statusCode} ${protocolVersion}`
+        : `${method} ${scheme} ${statusCode} ${protocolVersion} ${errorType}`
+    const found = ofRoute.byKey.get(key)
+    if (found !== undefined) {
+      ofRoute.last = found
+      return found
+    }
     // the limit counts the overflow series, as the SDK's does
     if (this.series.length >= this.cardinalityLimit - 1) {
-      this.overflow ??= this.newSeries(OVERFLOW_ATTRIBUTES)
+      this.overflow ??= this.newSeries({ attributes: OVERFLOW_ATTRIBUTES, recent: new Tally() })
       return this.overflow
     }
-    const series = this.newSeries(Object.freeze(attributes))
-    byKey.set(key, series)
+    const attributes = durationAttributes(
+      method,
+      scheme,
+      route,
+      statusCode,
+      errorType,
+      protocolVersion,
+    )
+    const series = this.newSeries({
+      attributes: Object.freeze(attributes),
+      recent: new Tally(),
+      method,
+      scheme,
+      statusCode,
+      errorType,
+      protocolVersion,
+    })
+    ofRoute.byKey.set(key, series)
+    ofRoute.last = series
     return series
   }
 
-  private newSeries(attributes: Attributes): Series {
-    const series: Series = { attributes, recent: new Tally() }
+  private newSeries<S extends Series>(series: S): S {
     this.series.push(series)
     return series
   }

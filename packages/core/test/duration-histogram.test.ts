@@ -166,6 +166,36 @@ describe('DurationHistogram', () => {
       expect(reader.collect('cumulative').map((p) => p.count)).toEqual([1, 1, 1, 1, 1, 1])
     })
 
+    it("tells every value apart from the route's last request, one field changed at a time", () => {
+      const histogram = new DurationHistogram()
+      const reader = histogram.openReader()
+      const base: Measurement = [0.1, 'GET', 'http', '/a', 200, undefined, '1.1']
+      const changed: Measurement[] = [
+        [0.1, 'POST', 'http', '/a', 200, undefined, '1.1'],
+        [0.1, 'GET', 'https', '/a', 200, undefined, '1.1'],
+        [0.1, 'GET', 'http', '/a', 404, undefined, '1.1'],
+        [0.1, 'GET', 'http', '/a', undefined, undefined, '1.1'],
+        [0.1, 'GET', 'http', '/a', 200, 'TypeError', '1.1'],
+        [0.1, 'GET', 'http', '/a', 200, undefined, '2'],
+        [0.1, 'GET', 'http', '/a', 200, undefined, undefined],
+      ]
+      // each changed set twice in a row, then the base set again
+      histogram.record(...base)
+      for (const m of changed) {
+        histogram.record(...m)
+        histogram.record(...m)
+        histogram.record(...base)
+      }
+      const key = (m: Measurement) =>
+        JSON.stringify(durationAttributes(m[1], m[2], m[3], m[4], m[5], m[6]))
+      const counts = new Map(
+        reader.collect('cumulative').map((p) => [JSON.stringify(p.attributes), p.count]),
+      )
+      expect(counts).toEqual(
+        new Map([[key(base), changed.length + 1], ...changed.map((m) => [key(m), 2] as const)]),
+      )
+    })
+
     it('drops negative and NaN durations, as the SDK does', () => {
       const histogram = new DurationHistogram()
       const reader = histogram.openReader()
