@@ -158,7 +158,7 @@ function child({ framework, requests, layers, sampled, options, setup, dir }) {
   else if (setup === 'start-metrics') sdk.startTracing(expected, { metrics: true })
   else sdk.startTracing(expected, { metrics: true, sampleRatio: 0 })
   const http = require('node:http')
-  const net = require('node:net')
+  const { openClient, rawRequest } = require('./client.cjs')
 
   let handler
   const answer = (res) => {
@@ -192,41 +192,12 @@ function child({ framework, requests, layers, sampled, options, setup, dir }) {
   start().then(async (server) => {
     const { port } = server.address()
     const flags = sampled ? '01' : '00'
-    const raw = Buffer.from(
-      `GET /users/1 HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nuser-agent: ab\r\n` +
-        (newTraces ? '' : `traceparent: 00-${traceId}-${parentSpanId}-${flags}\r\n`) +
-        '\r\n',
-    )
-    const connections = 8
-    const drive = (count) =>
-      new Promise((done) => {
-        let left = count
-        let open = connections
-        for (let c = 0; c < connections; c++) {
-          const socket = net.connect(port, '127.0.0.1')
-          let buffered = ''
-          socket.setEncoding('latin1')
-          const send = () => {
-            if (left <= 0) {
-              socket.end()
-              if (--open === 0) done()
-              return
-            }
-            left--
-            socket.write(raw)
-          }
-          socket.on('data', (chunk) => {
-            buffered += chunk
-            // one response per request; each ends with the JSON body's closing brace
-            let at
-            while ((at = buffered.indexOf('}')) !== -1) {
-              buffered = buffered.slice(at + 1)
-              send()
-            }
-          })
-          socket.on('connect', send)
-        }
-      })
+    const raw = rawRequest(port, newTraces ? undefined : `00-${traceId}-${parentSpanId}-${flags}`)
+    const drive = async (count) => {
+      const client = await openClient(port, raw)
+      await client.send(count)
+      client.close()
+    }
     await drive(Math.min(5000, requests / 2))
     const before = process.cpuUsage()
     await drive(requests)

@@ -1,0 +1,133 @@
+'use strict'
+// What depth costs tracehop: four servers in one process, bare and traced, each with a few
+// pass-through layers (Express middleware, Fastify preHandler hooks) and with many, driven in
+// turns batch by batch by one raw-socket client, so the machine's drift falls on all four alike.
+//
+//   node bench/micro/depth.cjs [--framework express|fastify] [--rounds 9] [--requests 20000]
+//        [--few 2] [--many 20] [--setup sdk|start]
+//
+// Prints the CPU µs per request of each server (server and client; the client's part is the
+// same for all four), tracehop's added cost at each depth (traced less bare, per round), and
+// how that added cost changes from the few layers to the many: the median over the rounds, and
+// every round's value. `--setup start` traces through startTracing() instead of the bench's
+// hand-made SDK.
+
+const http = require('node:http')
+const { parseArgs } = require('node:util')
+const { openClient, rawRequest } = require('./client.cjs')
+
+const { values } = parseArgs({
+  options: {
+    framework: { type: 'string', default: 'express' },
+    rounds: { type: 'string', default: '9' },
+    requests: { type: 'string', default: '20000' },
+    few: { type: 'string', default: '2' },
+    many: { type: 'string', default: '20' },
+    setup: { type: 'string', default: 'sdk' },
+  },
+})
+if (!['express', 'fastify'].includes(values.framework)) {
+  throw new Error(`--framework must be express or fastify; got ${values.framework}`)
+}
+if (!['sdk', 'start'].includes(values.setup)) {
+  throw new Error(`--setup must be sdk or start; got ${values.setup}`)
+}
+
+const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+const parentSpanId = '00f067aa0ba902b7'
+const sdk = require('../lib/sdk.cjs')
+if (values.setup === 'sdk') sdk.setupTracing({ traceId, parentSpanId })
+else sdk.startTracing({ traceId, parentSpanId })
+
+async function listen(traced, layers) {
+  if (values.framework === 'express') {
+    const app = require('express')()
+    if (traced) app.use(require('@tracehop/express').traceMiddleware())
+    for (let i = 0; i < layers; i++) app.use((req, res, next) => next())
+    app.get('/users/:id', (req, res) => res.json({ id: req.params.id, name: 'Ada' }))
+    const server = http.createServer(app)
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return { port: server.address().port, close: () => server.close() }
+  }
+  const app = require('fastify')()
+  if (traced) await app.register(require('@tracehop/fastify').tracingPlugin)
+  for (let i = 0; i < layers; i++) app.addHook('preHandler', (req, reply, done) => done())
+  app.get('/users/:id', (req) => ({ id: req.params.id, name: 'Ada' }))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return { port: app.server.address().port, close: () => app.close() }
+}
+
+const BATCH = 256
+
+function shuffle(xs) {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[xs[i], xs[j]] = [xs[j], xs[i]]
+  }
+}
+
+async function main() {
+  const few = Number(values.few)
+  const many = Number(values.many)
+  const servers = []
+  for (const [label, traced, layers] of [
+    [`bare, ${few} layers`, false, few],
+    [`bare, ${many} layers`, false, many],
+    [`tracehop, ${few} layers`, true, few],
+    [`tracehop, ${many} layers`, true, many],
+  ]) {
+    const server = await listen(traced, layers)
+    const raw = rawRequest(server.port, `00-${traceId}-${parentSpanId}-01`)
+    servers.push({ label, server, client: await openClient(server.port, raw) })
+  }
+
+  /**
+   * One round: CPU µs per request of each server, the servers taking turns batch by batch in a
+   * fresh random order each time. A fixed order favours whichever server runs twice in a row
+   * where one pass ends and the next begins (its code and data still in the caches): with four
+   * servers that was worth 7-10 µs a request.
+   */
+  async function round(requests) {
+    const cpu = servers.map(() => 0)
+    const batches = Math.ceil(requests / BATCH)
+    const order = servers.map((_, i) => i)
+    for (let b = 0; b < batches; b++) {
+      shuffle(order)
+      for (const at of order) {
+        const before = process.cpuUsage()
+        await servers[at].client.send(BATCH)
+        const used = process.cpuUsage(before)
+        cpu[at] += used.user + used.system
+      }
+    }
+    return cpu.map((us) => us / (batches * BATCH))
+  }
+
+  const requests = Number(values.requests)
+  await round(Math.min(requests, 5000)) // warm-up
+  const rounds = []
+  for (let r = 0; r < Number(values.rounds); r++) rounds.push(await round(requests))
+
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  servers.forEach(({ label }, i) => {
+    console.log(`${label.padEnd(22)} ${median(rounds.map((r) => r[i])).toFixed(2)} µs/req`)
+  })
+  const addedFew = rounds.map((r) => r[2] - r[0])
+  const addedMany = rounds.map((r) => r[3] - r[1])
+  const change = rounds.map((_, r) => addedMany[r] - addedFew[r])
+  console.log(`tracehop adds, ${few} layers: ${median(addedFew).toFixed(2)} µs/req`)
+  console.log(`tracehop adds, ${many} layers: ${median(addedMany).toFixed(2)} µs/req`)
+  console.log(
+    `${many} layers vs ${few}: ${median(change).toFixed(2)} µs/req (median of ${rounds.length} rounds: ${change.map((x) => x.toFixed(1)).join(' ')})`,
+  )
+  for (const { server, client } of servers) {
+    client.close()
+    server.close()
+  }
+  process.exit(0)
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
