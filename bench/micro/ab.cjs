@@ -71,7 +71,7 @@ async function main() {
       results.get(variant.label).push(us)
     }
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const { median } = await import('../lib/report.mjs')
   const bare = results.get('bare')
   for (const v of variants) {
     const xs = results.get(v.label)

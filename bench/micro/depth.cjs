@@ -1,7 +1,8 @@
 'use strict'
 // What depth costs tracehop: four servers in one process, bare and traced, each with a few
 // pass-through layers (Express middleware, Fastify preHandler hooks) and with many, driven in
-// turns batch by batch by one raw-socket client, so the machine's drift falls on all four alike.
+// turns batch by batch (turns.cjs) by one raw-socket client, so the machine's drift falls on all
+// four alike.
 //
 //   node bench/micro/depth.cjs [--framework express|fastify] [--rounds 9] [--requests 20000]
 //        [--few 2] [--many 20] [--setup sdk|start]
@@ -15,6 +16,7 @@
 const http = require('node:http')
 const { parseArgs } = require('node:util')
 const { openClient, rawRequest } = require('./client.cjs')
+const { inTurns } = require('./turns.cjs')
 
 const { values } = parseArgs({
   options: {
@@ -59,13 +61,6 @@ async function listen(traced, layers) {
 
 const BATCH = 256
 
-function shuffle(xs) {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    ;[xs[i], xs[j]] = [xs[j], xs[i]]
-  }
-}
-
 async function main() {
   const few = Number(values.few)
   const many = Number(values.many)
@@ -81,25 +76,15 @@ async function main() {
     servers.push({ label, server, client: await openClient(server.port, raw) })
   }
 
-  /**
-   * One round: CPU µs per request of each server, the servers taking turns batch by batch in a
-   * fresh random order each time. A fixed order favours whichever server runs twice in a row
-   * where one pass ends and the next begins (its code and data still in the caches): with four
-   * servers that was worth 7-10 µs a request.
-   */
+  /** One round: CPU µs per request of each server, the servers taking turns batch by batch. */
   async function round(requests) {
-    const cpu = servers.map(() => 0)
     const batches = Math.ceil(requests / BATCH)
-    const order = servers.map((_, i) => i)
-    for (let b = 0; b < batches; b++) {
-      shuffle(order)
-      for (const at of order) {
-        const before = process.cpuUsage()
-        await servers[at].client.send(BATCH)
-        const used = process.cpuUsage(before)
-        cpu[at] += used.user + used.system
-      }
-    }
+    const cpu = await inTurns(servers.length, batches, async (at) => {
+      const before = process.cpuUsage()
+      await servers[at].client.send(BATCH)
+      const used = process.cpuUsage(before)
+      return used.user + used.system
+    })
     return cpu.map((us) => us / (batches * BATCH))
   }
 
@@ -108,7 +93,7 @@ async function main() {
   const rounds = []
   for (let r = 0; r < Number(values.rounds); r++) rounds.push(await round(requests))
 
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const { median } = await import('../lib/report.mjs')
   servers.forEach(({ label }, i) => {
     console.log(`${label.padEnd(22)} ${median(rounds.map((r) => r[i])).toFixed(2)} µs/req`)
   })

@@ -20,6 +20,7 @@ const net = require('node:net')
 const path = require('node:path')
 const { parseArgs } = require('node:util')
 const Module = require('node:module')
+const { inTurns } = require('./turns.cjs')
 
 const BENCH = path.join(__dirname, '..')
 const { values, positionals } = parseArgs({
@@ -130,7 +131,8 @@ function makeRequest() {
 
 // Requests run in batches with a turn of the event loop between them, as a server's would: the
 // span processor exports (unmeasured) between batches instead of its queue overflowing. The
-// builds take turns batch by batch, so a slow patch of the machine falls on all of them alike.
+// builds take turns batch by batch (turns.cjs), so a slow patch of the machine falls on all of
+// them alike.
 const BATCH = 256
 
 function batch(lifecycle) {
@@ -149,18 +151,14 @@ function batch(lifecycle) {
   return used.user + used.system
 }
 
-/** One round: CPU µs per request of each build, the builds alternating batch by batch. */
+/** One round: CPU µs per request of each build, the builds taking turns batch by batch. */
 async function round(order, iterations) {
-  const cpu = order.map(() => 0)
   const batches = Math.ceil(iterations / BATCH)
-  for (let b = 0; b < batches; b++) {
-    for (let i = 0; i < order.length; i++) {
-      // alternate which build goes first, so neither always runs right after the event loop
-      const at = b % 2 === 0 ? i : order.length - 1 - i
-      cpu[at] += batch(order[at].lifecycle)
-      await new Promise((resolve) => globalThis.setImmediate(resolve))
-    }
-  }
+  const cpu = await inTurns(order.length, batches, async (at) => {
+    const used = batch(order[at].lifecycle)
+    await new Promise((resolve) => globalThis.setImmediate(resolve))
+    return used
+  })
   return cpu.map((us) => us / (batches * BATCH))
 }
 
@@ -172,7 +170,7 @@ async function main() {
     const perRequest = await round(builds, iterations)
     perRequest.forEach((us, i) => results[i].push(us))
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const { median } = await import('../lib/report.mjs')
   builds.forEach((build, i) => {
     const xs = results[i]
     const vsFirst =
