@@ -1,4 +1,5 @@
 import { SpanKind } from '@opentelemetry/api'
+import { IncomingMessage, ServerResponse } from 'node:http'
 import * as copyA from '../../src/index.js'
 import { listen, request, setupTracing, waitForSpans } from '../support/tracing.js'
 
@@ -49,6 +50,58 @@ describe('two loaded copies of @tracehop/core', () => {
       expect(seenByB).toBe(traceA)
       expect(startedByB).toBe(traceA)
       expect(spans.filter((span) => span.kind === SpanKind.SERVER)).toHaveLength(1)
+    } finally {
+      await app.close()
+    }
+  })
+})
+
+describe('a request a framework re-prototyped (Express)', () => {
+  let tracing: ReturnType<typeof setupTracing>
+  beforeEach(() => {
+    tracing = setupTracing()
+  })
+  afterEach(async () => {
+    await tracing.teardown()
+  })
+
+  // Express 5's `app.handle` does this to every request before the first middleware runs
+  const expressLikeRequest = Object.create(IncomingMessage.prototype) as object
+
+  it('keeps its trace under the shared symbol, found by every copy', async () => {
+    const copyB = loadSecondCopy()
+    const lifecycleA = copyA.createRequestLifecycle(
+      { tracerProvider: tracing.provider, metrics: false },
+      '@tracehop/copy-a',
+    )
+    const lifecycleB = copyB.createRequestLifecycle(
+      { tracerProvider: tracing.provider, metrics: false },
+      '@tracehop/copy-b',
+    )
+    const seen: Record<string, unknown> = {}
+    const app = await listen((req, res) => {
+      Object.setPrototypeOf(req, expressLikeRequest)
+      Object.setPrototypeOf(res, Object.create(ServerResponse.prototype) as object)
+      seen.traceA = lifecycleA.start(req, res)
+      seen.hasKey = Object.prototype.hasOwnProperty.call(req, copyA.REQUEST_TRACE_KEY)
+      seen.seenByA = copyA.tryGetRequestTrace(req)
+      seen.seenByB = copyB.getRequestTrace(req)
+      seen.startedByB = lifecycleB.start(req, res)
+      res.end('ok')
+    })
+    try {
+      expect((await request(`${app.url}/orders/1`)).status).toBe(200)
+      const spans = await waitForSpans(tracing.exporter, 1)
+      expect(seen.traceA).toBeDefined()
+      expect(seen.seenByA).toBe(seen.traceA)
+      expect(seen.seenByB).toBe(seen.traceA)
+      expect(seen.startedByB).toBe(seen.traceA)
+      // older copies read the trace from the request itself
+      expect(seen.hasKey).toBe(true)
+      // the response's listeners found the trace: the span ended with the status
+      const server = spans.filter((span) => span.kind === SpanKind.SERVER)
+      expect(server).toHaveLength(1)
+      expect(server[0]!.attributes['http.response.status_code']).toBe(200)
     } finally {
       await app.close()
     }
