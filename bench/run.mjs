@@ -11,7 +11,12 @@
 //   --connections N BENCH_CONNECTIONS autocannon connections (50)
 //   --rate N       BENCH_RATE         fixed total request rate instead of as fast as it goes
 //   --only a,b     BENCH_ONLY         variants matching any selector: id segments, e.g. `http`,
-//                                     `express/tracehop`, `unsampled`, `20-layers`, `none`
+//                                     `express/tracehop`, `unsampled`, `20-layers`, `none`;
+//                                     `in-process` selects the in-process section (below)
+//   --skip-in-process BENCH_IN_PROCESS=0  leave out the in-process section: after the table,
+//                                     the differences of about a microsecond the socket rows
+//                                     cannot resolve (depth, the duration metric), measured with
+//                                     the variants taking turns in one process (lib/in-process.mjs)
 //   --json FILE    BENCH_JSON         also write every run and the medians as JSON
 //   --markdown FILE BENCH_MARKDOWN    also write the results section for docs/benchmarks.md
 //   --profile ID   BENCH_PROFILE      run the variants matching ID under --cpu-prof (into $TMPDIR/tracehop-bench-profiles)
@@ -28,6 +33,7 @@ import process from 'node:process'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { clientContext, startServer } from './lib/child.mjs'
+import { measureInProcess } from './lib/in-process.mjs'
 import { analyze, formatPerf, recordPerf } from './lib/perf.mjs'
 import { formatTable, median } from './lib/report.mjs'
 
@@ -46,6 +52,7 @@ try {
       profile: { type: 'string' },
       perf: { type: 'string' },
       strict: { type: 'boolean' },
+      'skip-in-process': { type: 'boolean' },
       'self-test': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -77,7 +84,13 @@ const settings = {
   // compares code paths without the batching a saturated server gets for free.
   rate: (flags.rate ?? env.BENCH_RATE) ? num('rate', 'BENCH_RATE', 0) : undefined,
 }
-const only = (flags.only ?? env.BENCH_ONLY ?? '').split(',').filter(Boolean)
+const selectors = (flags.only ?? env.BENCH_ONLY ?? '').split(',').filter(Boolean)
+const only = selectors.filter((s) => s !== 'in-process')
+const inProcess =
+  !selfTest &&
+  flags['skip-in-process'] !== true &&
+  env.BENCH_IN_PROCESS !== '0' &&
+  (selectors.length === 0 || selectors.includes('in-process'))
 const profile = flags.profile ?? env.BENCH_PROFILE
 const perf = flags.perf ?? env.BENCH_PERF
 const strict = flags.strict === true || env.BENCH_STRICT === '1'
@@ -154,8 +167,12 @@ function matches(id, selector) {
 
 const variants = selfTest
   ? ['noop', 'orphan', 'double'].map((tracer) => variant('http', tracer))
-  : allVariants().filter((v) => only.length === 0 || only.some((s) => matches(v.id, s)))
-if (variants.length === 0) throw new Error(`no variant matches --only ${only.join(',')}`)
+  : only.length === 0 && selectors.length > 0
+    ? [] // --only in-process
+    : allVariants().filter((v) => only.length === 0 || only.some((s) => matches(v.id, s)))
+if (variants.length === 0 && !inProcess) {
+  throw new Error(`no variant matches --only ${selectors.join(',')}`)
+}
 
 /** One measured run: fresh process, warm-up, measured window, checks. */
 async function runOnce(v) {
@@ -388,25 +405,47 @@ async function main() {
       failed: runs.get(v.id).some((r) => r.failures.length > 0),
     }
   })
-  const report = formatTable(medians, FRAMEWORKS)
-  console.log(`\n${report.table}\n`)
   const verdict = (t) => (t.note ? 'NOTE' : t.pass ? 'PASS' : 'MISS')
-  console.log(report.targets.map((t) => `${verdict(t)}  ${t.text}`).join('\n'))
+  const report = variants.length > 0 ? formatTable(medians, FRAMEWORKS) : undefined
+  if (report !== undefined) {
+    console.log(`\n${report.table}\n`)
+    console.log(report.targets.map((t) => `${verdict(t)}  ${t.text}`).join('\n'))
+  }
+
+  let measured
+  if (inProcess) {
+    console.log('\nin process: the variants of each measurement take turns in one process')
+    try {
+      measured = await measureInProcess({ log: (line) => console.log(line) })
+      console.log(`\n${measured.table}\n`)
+      console.log(measured.targets.map((t) => `${verdict(t)}  ${t.text}`).join('\n'))
+    } catch (error) {
+      failures.push(`in-process section failed: ${error.message}`)
+    }
+  }
+  const targets = [...(report?.targets ?? []), ...(measured?.targets ?? [])]
 
   if (markdownOut) {
     const m = machine()
+    const bullets = (ts) =>
+      ts.map((t) => `- ${t.note ? 'note' : t.pass ? 'PASS' : '**MISS**'}: ${t.text}`)
     writeFileSync(
       markdownOut,
       [
         `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${variants.length} variants × ${settings.rounds} rounds, ${settings.warmup} s warm-up + ${settings.duration} s measured each, ${settings.connections} connections; medians.`,
         `Machine: ${m.cpu}, ${m.memory}, ${m.os}, Node ${m.node}; load average at the start ${loadAtStart}, at the end ${m.load}.`,
         '',
-        report.table,
-        '',
-        ...report.targets.map(
-          (t) => `- ${t.note ? 'note' : t.pass ? 'PASS' : '**MISS**'}: ${t.text}`,
-        ),
-        '',
+        ...(report === undefined ? [] : [report.table, '', ...bullets(report.targets), '']),
+        ...(measured === undefined
+          ? []
+          : [
+              `In process (each measurement in ${measured.processes} processes of ${measured.rounds} rounds, the variants taking turns batch by batch; CPU of server and client, the client's part the same for every variant):`,
+              '',
+              measured.table,
+              '',
+              ...bullets(measured.targets),
+              '',
+            ]),
       ].join('\n'),
     )
   }
@@ -414,7 +453,15 @@ async function main() {
     writeFileSync(
       jsonOut,
       JSON.stringify(
-        { started, settings, machine: machine(), medians, runs: Object.fromEntries(runs), report },
+        {
+          started,
+          settings,
+          machine: machine(),
+          medians,
+          runs: Object.fromEntries(runs),
+          report,
+          inProcess: measured,
+        },
         null,
         2,
       ),
@@ -423,7 +470,7 @@ async function main() {
   if (failures.length > 0) {
     console.error(`\n${failures.length} check(s) failed:\n  ${failures.join('\n  ')}`)
     process.exitCode = 1
-  } else if (strict && report.targets.some((t) => !t.note && !t.pass)) {
+  } else if (strict && targets.some((t) => !t.note && !t.pass)) {
     console.error('\nA target was missed (--strict).')
     process.exitCode = 1
   }

@@ -5,13 +5,13 @@
 // four alike.
 //
 //   node bench/micro/depth.cjs [--framework express|fastify] [--rounds 9] [--requests 20000]
-//        [--few 2] [--many 20] [--setup sdk|start]
+//        [--few 2] [--many 20] [--setup sdk|start] [--json]
 //
 // Prints the CPU µs per request of each server (server and client; the client's part is the
 // same for all four), tracehop's added cost at each depth (traced less bare, per round), and
 // how that added cost changes from the few layers to the many: the median over the rounds, and
 // every round's value. `--setup start` traces through startTracing() instead of the bench's
-// hand-made SDK.
+// hand-made SDK. `--json` prints the same as one JSON object (what `pnpm bench` reads).
 
 const http = require('node:http')
 const { parseArgs } = require('node:util')
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     few: { type: 'string', default: '2' },
     many: { type: 'string', default: '20' },
     setup: { type: 'string', default: 'sdk' },
+    json: { type: 'boolean', default: false },
   },
 })
 if (!['express', 'fastify'].includes(values.framework)) {
@@ -94,17 +95,33 @@ async function main() {
   for (let r = 0; r < Number(values.rounds); r++) rounds.push(await round(requests))
 
   const { median } = await import('../lib/report.mjs')
-  servers.forEach(({ label }, i) => {
-    console.log(`${label.padEnd(22)} ${median(rounds.map((r) => r[i])).toFixed(2)} µs/req`)
-  })
   const addedFew = rounds.map((r) => r[2] - r[0])
   const addedMany = rounds.map((r) => r[3] - r[1])
   const change = rounds.map((_, r) => addedMany[r] - addedFew[r])
-  console.log(`tracehop adds, ${few} layers: ${median(addedFew).toFixed(2)} µs/req`)
-  console.log(`tracehop adds, ${many} layers: ${median(addedMany).toFixed(2)} µs/req`)
-  console.log(
-    `${many} layers vs ${few}: ${median(change).toFixed(2)} µs/req (median of ${rounds.length} rounds: ${change.map((x) => x.toFixed(1)).join(' ')})`,
-  )
+  if (values.json) {
+    console.log(
+      JSON.stringify({
+        framework: values.framework,
+        setup: values.setup,
+        few,
+        many,
+        servers: servers.map(({ label }, i) => ({ label, cpu: median(rounds.map((r) => r[i])) })),
+        addedFew: median(addedFew),
+        addedMany: median(addedMany),
+        change: median(change),
+        changeRounds: change,
+      }),
+    )
+  } else {
+    servers.forEach(({ label }, i) => {
+      console.log(`${label.padEnd(22)} ${median(rounds.map((r) => r[i])).toFixed(2)} µs/req`)
+    })
+    console.log(`tracehop adds, ${few} layers: ${median(addedFew).toFixed(2)} µs/req`)
+    console.log(`tracehop adds, ${many} layers: ${median(addedMany).toFixed(2)} µs/req`)
+    console.log(
+      `${many} layers vs ${few}: ${median(change).toFixed(2)} µs/req (median of ${rounds.length} rounds: ${change.map((x) => x.toFixed(1)).join(' ')})`,
+    )
+  }
   for (const { server, client } of servers) {
     client.close()
     server.close()

@@ -4,7 +4,7 @@
 // Express 5's `app.handle` does, for one or more builds side by side in one process.
 //
 //   node bench/micro/lifecycle.cjs [--rounds 9] [--iterations 20000] [--unsampled] [--plain]
-//        [--options JSON] [--setup sdk|start|start-metrics] label=DIR[@JSON] ...
+//        [--options JSON] [--setup sdk|start|start-metrics] [--json] label=DIR[@JSON] ...
 //
 // DIR holds `core/dist/index.cjs` (e.g. `packages`, or a copy from before a change); `@JSON`
 // gives that build its own lifecycle options over `--options`, so one build can be set against
@@ -13,7 +13,8 @@
 // metrics API) or the first build's startTracing(), without (`start`) or with (`start-metrics`)
 // its own MeterProvider and duration sink. Prints the median CPU µs per request of each build
 // (the builds alternate batch by batch within each round), and the median over the rounds of
-// each build's difference from the first.
+// each build's difference from the first; `--json` prints the same as one JSON object (what
+// `pnpm bench` reads).
 
 const http = require('node:http')
 const net = require('node:net')
@@ -32,6 +33,7 @@ const { values, positionals } = parseArgs({
     plain: { type: 'boolean', default: false },
     options: { type: 'string', default: '{}' },
     setup: { type: 'string', default: 'sdk' },
+    json: { type: 'boolean', default: false },
   },
 })
 if (!['sdk', 'start', 'start-metrics'].includes(values.setup)) {
@@ -171,14 +173,22 @@ async function main() {
     perRequest.forEach((us, i) => results[i].push(us))
   }
   const { median } = await import('../lib/report.mjs')
-  builds.forEach((build, i) => {
-    const xs = results[i]
-    const vsFirst =
-      i === 0
-        ? ''
-        : `  vs ${builds[0].label} ${median(xs.map((x, j) => x - results[0][j])).toFixed(2)}`
-    console.log(`${build.label.padEnd(10)} ${median(xs).toFixed(2)} µs/req${vsFirst}`)
-  })
+  const summary = builds.map((build, i) => ({
+    label: build.label,
+    cpu: median(results[i]),
+    vsFirst: i === 0 ? undefined : median(results[i].map((x, j) => x - results[0][j])),
+    rounds: results[i],
+  }))
+  if (values.json) {
+    console.log(
+      JSON.stringify({ setup: values.setup, unsampled: values.unsampled, builds: summary }),
+    )
+  } else {
+    for (const { label, cpu, vsFirst } of summary) {
+      const versus = vsFirst === undefined ? '' : `  vs ${builds[0].label} ${vsFirst.toFixed(2)}`
+      console.log(`${label.padEnd(10)} ${cpu.toFixed(2)} µs/req${versus}`)
+    }
+  }
   process.exit(0)
 }
 
