@@ -10,8 +10,6 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const DEPTH_TARGET = 2
-const METRIC_TARGET = 1
 
 /** Runs one micro-benchmark script with `--json` and resolves to what it printed. */
 function runScript(script, args) {
@@ -39,6 +37,39 @@ function runScript(script, args) {
 const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`
 const list = (xs) => xs.map((x) => x.toFixed(1)).join(' ')
 
+const depth = (framework, name, layers) => ({
+  group: 'depth',
+  key: framework,
+  log: `${name} depth`,
+  row: `${name}: 20 layers less 2, tracehop's added cost`,
+  text: (values) => `${name}: 20 ${layers} cost tracehop ${values} µs/req more than 2`,
+  script: 'depth.cjs',
+  args: ['--framework', framework, '--setup', 'start'],
+  // tracehop's added cost at 20 layers less its added cost at 2
+  read: (run) => ({ value: run.change, perRound: run.changeRounds }),
+  target: 2,
+})
+
+const metric = (setup, what, target) => ({
+  group: 'metrics',
+  key: setup,
+  log: `duration metric on ${what}`,
+  row: `the duration metric on ${what}, in core's lifecycle`,
+  text: (values) => `the duration metric on ${what} costs ${values} µs/req in core's lifecycle`,
+  script: 'lifecycle.cjs',
+  args: ['--setup', setup, 'nometric=packages@{"metrics":false}', 'metric=packages'],
+  // the build with the metric less the one without, round by round
+  read: (run) => ({ value: run.builds[1].vsFirst, perRound: run.builds[1].vsFirstRounds }),
+  target,
+})
+
+const MEASUREMENTS = [
+  depth('express', 'Express 5', 'middleware layers'),
+  depth('fastify', 'Fastify 5', 'preHandler hooks'),
+  metric('start-metrics', "startTracing()'s own MeterProvider", 1),
+  metric('sdk', "the app's own MeterProvider (metrics API)", undefined),
+]
+
 /**
  * Runs every in-process measurement `processes` times, each of `rounds` rounds; resolves to the
  * Markdown table, the targets ({ pass, note, text }, as report.mjs gives them) and the raw results.
@@ -48,72 +79,27 @@ export async function measureInProcess({ processes = 2, rounds = 9, log = () => 
   const targets = []
   const results = { depth: {}, metrics: {} }
 
-  for (const [framework, name] of [
-    ['express', 'Express 5'],
-    ['fastify', 'Fastify 5'],
-  ]) {
+  for (const m of MEASUREMENTS) {
     const runs = []
     for (let p = 0; p < processes; p++) {
-      const run = await runScript('depth.cjs', [
-        '--framework',
-        framework,
-        '--setup',
-        'start',
-        '--rounds',
-        String(rounds),
-      ])
-      log(`in process: ${name} depth, process ${p + 1}: ${signed(run.change)} µs/req`)
+      const run = m.read(await runScript(m.script, [...m.args, '--rounds', String(rounds)]))
+      log(`in process: ${m.log}, process ${p + 1}: ${signed(run.value)} µs/req`)
       runs.push(run)
     }
-    results.depth[framework] = runs
-    const worst = Math.max(...runs.map((r) => r.change))
+    results[m.group][m.key] = runs
+    const target = m.target === undefined ? '–' : `≤ ${m.target}`
     for (const [p, run] of runs.entries()) {
       rows.push(
-        `| ${name}: 20 layers less 2, tracehop's added cost (process ${p + 1}) | ${signed(run.change)} | ${list(run.changeRounds)} | ≤ ${DEPTH_TARGET} |`,
+        `| ${m.row} (process ${p + 1}) | ${signed(run.value)} | ${list(run.perRound)} | ${target} |`,
       )
     }
-    targets.push({
-      pass: worst <= DEPTH_TARGET,
-      text: `${name}: 20 ${framework === 'express' ? 'middleware layers' : 'preHandler hooks'} cost tracehop ${runs.map((r) => signed(r.change)).join(' and ')} µs/req more than 2 (in process, ${processes} processes × ${rounds} rounds; target ≤ ${DEPTH_TARGET} in every process)`,
-    })
-  }
-
-  for (const [setup, what, target] of [
-    ['start-metrics', "startTracing()'s own MeterProvider", true],
-    ['sdk', "the app's own MeterProvider (metrics API)", false],
-  ]) {
-    const runs = []
-    for (let p = 0; p < processes; p++) {
-      const run = await runScript('lifecycle.cjs', [
-        '--setup',
-        setup,
-        '--rounds',
-        String(rounds),
-        'nometric=packages@{"metrics":false}',
-        'metric=packages',
-      ])
-      const [without, withMetric] = run.builds
-      const cost = withMetric.vsFirst
-      const perRound = withMetric.rounds.map((x, i) => x - without.rounds[i])
-      log(`in process: duration metric on ${what}, process ${p + 1}: ${signed(cost)} µs/req`)
-      runs.push({ cost, perRound, without: without.cpu, with: withMetric.cpu })
-    }
-    results.metrics[setup] = runs
-    for (const [p, run] of runs.entries()) {
-      rows.push(
-        `| the duration metric on ${what}, in core's lifecycle (process ${p + 1}) | ${signed(run.cost)} | ${list(run.perRound)} | ${target ? `≤ ${METRIC_TARGET}` : '–'} |`,
-      )
-    }
-    const costs = runs.map((r) => signed(r.cost)).join(' and ')
+    const values = runs.map((r) => signed(r.value)).join(' and ')
     targets.push(
-      target
-        ? {
-            pass: Math.max(...runs.map((r) => r.cost)) <= METRIC_TARGET,
-            text: `the duration metric on ${what} costs ${costs} µs/req in core's lifecycle (in process, ${processes} processes × ${rounds} rounds; target ≤ ${METRIC_TARGET} in every process)`,
-          }
+      m.target === undefined
+        ? { note: true, text: `${m.text(values)} (in process)` }
         : {
-            note: true,
-            text: `the duration metric on ${what} costs ${costs} µs/req in core's lifecycle (in process)`,
+            pass: Math.max(...runs.map((r) => r.value)) <= m.target,
+            text: `${m.text(values)} (in process, ${processes} processes × ${rounds} rounds; target ≤ ${m.target} in every process)`,
           },
     )
   }

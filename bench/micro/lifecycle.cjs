@@ -173,12 +173,16 @@ async function main() {
     perRequest.forEach((us, i) => results[i].push(us))
   }
   const { median } = await import('../lib/report.mjs')
-  const summary = builds.map((build, i) => ({
-    label: build.label,
-    cpu: median(results[i]),
-    vsFirst: i === 0 ? undefined : median(results[i].map((x, j) => x - results[0][j])),
-    rounds: results[i],
-  }))
+  const summary = builds.map((build, i) => {
+    const vsFirstRounds = i === 0 ? undefined : results[i].map((x, j) => x - results[0][j])
+    return {
+      label: build.label,
+      cpu: median(results[i]),
+      vsFirst: vsFirstRounds && median(vsFirstRounds),
+      rounds: results[i],
+      vsFirstRounds,
+    }
+  })
   if (values.json) {
     console.log(
       JSON.stringify({ setup: values.setup, unsampled: values.unsampled, builds: summary }),
