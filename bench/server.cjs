@@ -16,20 +16,6 @@ function fail(message) {
   process.exit(1)
 }
 
-/** Loads one export of a built tracehop package, with a message that says what is missing. */
-function tracehop(pkg, name) {
-  let mod
-  try {
-    mod = require(pkg)
-  } catch (error) {
-    fail(`${pkg} cannot be loaded (${error.message}); run \`pnpm -r build\``)
-  }
-  if (typeof mod[name] !== 'function' && typeof mod[name] !== 'object') {
-    fail(`${pkg} has no \`${name}\` export yet; is the package built (\`pnpm -r build\`)?`)
-  }
-  return mod[name]
-}
-
 // `tracehop-start-dropped`: requests without a traceparent under sampleRatio 0, each a new trace
 // the sampler drops
 const newTraces = tracer === 'tracehop-start-dropped'
@@ -69,7 +55,6 @@ if (instrumentations.length > 0) {
   registerInstrumentations({ instrumentations })
 }
 
-const http = require('node:http')
 const { createProbe } = require('./lib/common.cjs')
 const probe = createProbe(sdk?.api, newTraces ? undefined : config.traceId)
 
@@ -107,59 +92,6 @@ function brokenHandler(handler) {
   }
 }
 
-/**
- * The floor: no span, no propagation, only what any AsyncLocalStorage-based tracer must do, i.e.
- * run the rest of the request inside a context of its own (which turns on Node's async hooks for
- * every promise and async resource from then on).
- */
-function floorContext(req) {
-  return sdk.api.ROOT_CONTEXT.setValue(kFloor, req)
-}
-const kFloor = Symbol('bench.floor')
-
-/**
- * The SDK floor: the least any tracer on the OpenTelemetry SDK does per request. One W3C extract,
- * one SERVER span with the stable HTTP attributes, the handler inside `context.with`, and on
- * `finish` the route, the status code, an error status for 5xx and `end()`. Nothing else.
- * `route()` reads the matched route template at the end.
- */
-function sdkFloorContext(req, res, route) {
-  const api = sdk.api
-  const parent = api.propagation.extract(api.ROOT_CONTEXT, req.headers)
-  const socket = req.socket
-  const url = req.url
-  const q = url.indexOf('?')
-  const span = sdkFloorTracer.startSpan(
-    req.method,
-    {
-      kind: api.SpanKind.SERVER,
-      attributes: {
-        'http.request.method': req.method,
-        'url.path': q === -1 ? url : url.slice(0, q),
-        'url.scheme': 'http',
-        'server.address': '127.0.0.1',
-        'server.port': socket.localPort,
-        'client.address': socket.remoteAddress,
-        'network.protocol.version': req.httpVersion,
-      },
-    },
-    parent,
-  )
-  res.once('finish', () => {
-    const template = route()
-    if (template !== undefined) {
-      span.setAttribute('http.route', template)
-      span.updateName(`${req.method} ${template}`)
-    }
-    span.setAttribute('http.response.status_code', res.statusCode)
-    if (res.statusCode >= 500) span.setStatus({ code: api.SpanStatusCode.ERROR })
-    span.end()
-  })
-  return api.trace.setSpan(parent, span)
-}
-const sdkFloorTracer = sdk?.api.trace.getTracer('bench-sdk-floor')
-const kRoute = Symbol('bench.route')
-
 // `tracehop-nometrics`: tracehop without the duration metric, to show what recording it costs;
 // `tracehop-start`: the same, on startTracing() (which registers no MeterProvider here);
 // `tracehop-start-metrics`: startTracing() with its own MeterProvider, the metric on.
@@ -167,91 +99,16 @@ const ours = tracer === 'tracehop' || tracer.startsWith('tracehop-')
 const oursOptions =
   tracer === 'tracehop-nometrics' || tracer === 'tracehop-start' ? { metrics: false } : {}
 
-async function listen() {
-  if (framework === 'express') {
-    const first = ours
-      ? [tracehop('@tracehop/express', 'traceMiddleware')(oursOptions)]
-      : tracer === 'floor'
-        ? [(req, res, next) => sdk.api.context.with(floorContext(req), next)]
-        : tracer === 'sdk-floor'
-          ? [
-              (req, res, next) =>
-                sdk.api.context.with(
-                  sdkFloorContext(req, res, () => req.route?.path),
-                  next,
-                ),
-            ]
-          : []
-    const app = require('./apps/express.cjs').createApp({ probe, layers, first })
-    const server = http.createServer(app)
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-    return server
-  }
-  if (framework === 'fastify') {
-    const first = ours
-      ? [[tracehop('@tracehop/fastify', 'tracingPlugin'), oursOptions]]
-      : tracer === 'floor'
-        ? [[floorPlugin, {}]]
-        : tracer === 'sdk-floor'
-          ? [[sdkFloorPlugin, {}]]
-          : []
-    const app = await require('./apps/fastify.cjs').createApp({ probe, layers, first })
-    await app.listen({ port: 0, host: '127.0.0.1' })
-    return app.server
-  }
-  if (framework === 'http') {
-    const { createHandler } = require('./apps/node-http.cjs')
-    let handler
-    if (tracer === 'floor') {
-      const inner = createHandler({ probe })
-      handler = (req, res) => sdk.api.context.with(floorContext(req), inner, undefined, req, res)
-    } else if (tracer === 'sdk-floor') {
-      const inner = createHandler({ probe, onRoute: (req, route) => (req[kRoute] = route) })
-      handler = (req, res) =>
-        sdk.api.context.with(
-          sdkFloorContext(req, res, () => req[kRoute]),
-          inner,
-          undefined,
-          req,
-          res,
-        )
-    } else if (ours) {
-      const traceHandler = tracehop('@tracehop/core', 'traceHandler')
-      const tryGetRequestTrace = tracehop('@tracehop/core', 'tryGetRequestTrace')
-      const onRoute = (req, route) => tryGetRequestTrace(req)?.setRoute(route)
-      handler = traceHandler(createHandler({ probe, onRoute }), oursOptions)
-    } else if (['noop', 'orphan', 'double', 'leak'].includes(tracer)) {
-      handler = brokenHandler(createHandler({ probe }))
-    } else {
-      handler = createHandler({ probe })
-    }
-    const server = http.createServer(handler)
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-    return server
-  }
-  return fail(`unknown framework ${framework}`)
-}
-
-/** The Fastify floor: the first onRequest hook runs the rest of the request in its own context. */
-function floorPlugin(app, options, done) {
-  app.addHook('onRequest', (request, reply, next) =>
-    sdk.api.context.with(floorContext(request.raw), next),
-  )
-  done()
-}
-floorPlugin[Symbol.for('skip-override')] = true
-
-/** The Fastify SDK floor: the first onRequest hook opens the span and runs the rest inside it. */
-function sdkFloorPlugin(app, options, done) {
-  app.addHook('onRequest', (request, reply, next) =>
-    sdk.api.context.with(
-      sdkFloorContext(request.raw, reply.raw, () => request.routeOptions.url),
-      next,
-    ),
-  )
-  done()
-}
-sdkFloorPlugin[Symbol.for('skip-override')] = true
+const listen = () =>
+  require('./lib/servers.cjs').listen({
+    framework,
+    tracer: ours ? 'tracehop' : tracer,
+    layers,
+    api: sdk?.api,
+    probe,
+    options: oursOptions,
+    wrap: ['noop', 'orphan', 'double', 'leak'].includes(tracer) ? brokenHandler : undefined,
+  })
 
 // Main-thread GC pauses, summed, so a run can say how much of its CPU went to collection.
 const { PerformanceObserver } = require('node:perf_hooks')
