@@ -55,11 +55,14 @@ async function openClient(port, raw, connections = 8) {
   return { send, close }
 }
 
-/** A GET of `/users/1` as raw bytes, with `traceparent` when given. */
-function rawRequest(port, traceparent) {
+/** A GET of `/users/1` as raw bytes, with `traceparent` when given and any other `headers`. */
+function rawRequest(port, traceparent, headers = {}) {
   return Buffer.from(
     `GET /users/1 HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nuser-agent: ab\r\n` +
       (traceparent === undefined ? '' : `traceparent: ${traceparent}\r\n`) +
+      Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('') +
       '\r\n',
   )
 }

@@ -16,7 +16,7 @@
 const http = require('node:http')
 const { parseArgs } = require('node:util')
 const { openClient, rawRequest } = require('./client.cjs')
-const { inTurns } = require('./turns.cjs')
+const { socketRounds } = require('./turns.cjs')
 
 const { values } = parseArgs({
   options: {
@@ -60,8 +60,6 @@ async function listen(traced, layers) {
   return { port: app.server.address().port, close: () => app.close() }
 }
 
-const BATCH = 256
-
 async function main() {
   const few = Number(values.few)
   const many = Number(values.many)
@@ -77,22 +75,11 @@ async function main() {
     servers.push({ label, server, client: await openClient(server.port, raw) })
   }
 
-  /** One round: CPU µs per request of each server, the servers taking turns batch by batch. */
-  async function round(requests) {
-    const batches = Math.ceil(requests / BATCH)
-    const cpu = await inTurns(servers.length, batches, async (at) => {
-      const before = process.cpuUsage()
-      await servers[at].client.send(BATCH)
-      const used = process.cpuUsage(before)
-      return used.user + used.system
-    })
-    return cpu.map((us) => us / (batches * BATCH))
-  }
-
-  const requests = Number(values.requests)
-  await round(Math.min(requests, 5000)) // warm-up
-  const rounds = []
-  for (let r = 0; r < Number(values.rounds); r++) rounds.push(await round(requests))
+  const rounds = await socketRounds(
+    servers.map((s) => s.client),
+    Number(values.requests),
+    Number(values.rounds),
+  )
 
   const { median } = await import('../lib/report.mjs')
   const addedFew = rounds.map((r) => r[2] - r[0])

@@ -25,4 +25,29 @@ async function inTurns(count, batches, turn) {
   return total
 }
 
-module.exports = { inTurns }
+const BATCH = 256
+
+/**
+ * What the socket micro-benchmarks measure: `rounds` rounds of `requests` requests to each of
+ * the servers behind `clients` (client.cjs), the clients taking turns batch by batch, after a
+ * short warm-up round. Resolves to each round's CPU µs per request of each server: this
+ * process's CPU, servers and client together (the client's part is the same for every server).
+ */
+async function socketRounds(clients, requests, rounds) {
+  const round = async (count) => {
+    const batches = Math.ceil(count / BATCH)
+    const cpu = await inTurns(clients.length, batches, async (at) => {
+      const before = process.cpuUsage()
+      await clients[at].send(BATCH)
+      const used = process.cpuUsage(before)
+      return used.user + used.system
+    })
+    return cpu.map((us) => us / (batches * BATCH))
+  }
+  await round(Math.min(requests, 5000)) // warm-up
+  const results = []
+  for (let r = 0; r < rounds; r++) results.push(await round(requests))
+  return results
+}
+
+module.exports = { inTurns, socketRounds }
