@@ -15,8 +15,9 @@
 //                                     `in-process` selects the in-process section (below)
 //   --skip-in-process BENCH_IN_PROCESS=0  leave out the in-process section: after the table,
 //                                     the differences of about a microsecond the socket rows
-//                                     cannot resolve (depth, the duration metric), measured with
-//                                     the variants taking turns in one process (lib/in-process.mjs)
+//                                     cannot resolve (the SDK floor, unsampled requests, depth,
+//                                     the duration metric), measured with the variants taking
+//                                     turns in one process (lib/in-process.mjs)
 //   --json FILE    BENCH_JSON         also write every run and the medians as JSON
 //   --markdown FILE BENCH_MARKDOWN    also write the results section for docs/benchmarks.md
 //   --profile ID   BENCH_PROFILE      run the variants matching ID under --cpu-prof (into $TMPDIR/tracehop-bench-profiles)
@@ -432,7 +433,11 @@ async function main() {
     writeFileSync(
       markdownOut,
       [
-        `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${variants.length} variants × ${settings.rounds} rounds, ${settings.warmup} s warm-up + ${settings.duration} s measured each, ${settings.connections} connections; medians.`,
+        `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${
+          variants.length === 0
+            ? 'the in-process section alone'
+            : `${variants.length} variants × ${settings.rounds} rounds, ${settings.warmup} s warm-up + ${settings.duration} s measured each, ${settings.connections} connections; medians`
+        }.`,
         `Machine: ${m.cpu}, ${m.memory}, ${m.os}, Node ${m.node}; load average at the start ${loadAtStart}, at the end ${m.load}.`,
         '',
         ...(report === undefined ? [] : [report.table, '', ...bullets(report.targets), '']),
