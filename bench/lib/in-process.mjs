@@ -5,6 +5,7 @@
 //
 //   floor:     micro/floor.cjs on the hand-made SDK every socket row gets: tracehop's added cost
 //              as a multiple of the SDK floor's, per framework
+//   peer:      the same, tracehop's added cost ÷ @fastify/otel's (a note)
 //   unsampled: micro/floor.cjs on startTracing(): an unsampled (`-00`) request's added cost as a
 //              multiple of a sampled one's, per framework
 //   depth:     micro/depth.cjs, four servers (bare and tracehop, 2 and 20 layers) on startTracing()
@@ -57,6 +58,7 @@ const added = (run) => ({
   floor: run.floorAdds,
   tracehop: run.oursAdds,
   unsampled: run.unsampledAdds,
+  peer: run.peerAdds,
 })
 
 const floor = (framework, name, target) => ({
@@ -72,6 +74,23 @@ const floor = (framework, name, target) => ({
   unit: TIMES,
   target,
 })
+
+// A note, not the peer target: that one is on tracehop's defaults, the metric included, and
+// @fastify/otel records none; here neither records one. The other peers patch modules for the
+// whole process, so only Fastify's can share one with tracehop.
+const fastifyPeer = {
+  group: 'peer',
+  key: 'fastify',
+  log: 'Fastify 5 against @fastify/otel',
+  row: "Fastify 5: tracehop's added cost ÷ @fastify/otel's, neither with a metric (hand-made SDK)",
+  text: (values) =>
+    `Fastify 5: tracehop without the metric adds ${values} what @fastify/otel adds on the same SDK`,
+  script: 'floor.cjs',
+  args: ['--framework', 'fastify', '--setup', 'sdk', ...FLOOR_REQUESTS],
+  read: (run) => ({ value: run.peerRatio, perRound: run.peerRatioRounds, added: added(run) }),
+  unit: TIMES,
+  target: undefined,
+}
 
 const unsampled = (framework, name) => ({
   group: 'unsampled',
@@ -123,6 +142,7 @@ const MEASUREMENTS = [
   floor('http', 'node:http', 1.1),
   floor('fastify', 'Fastify 5', 1.1),
   floor('express', 'Express 5', 1.25),
+  fastifyPeer,
   unsampled('http', 'node:http'),
   unsampled('fastify', 'Fastify 5'),
   unsampled('express', 'Express 5'),
@@ -139,7 +159,7 @@ const MEASUREMENTS = [
 export async function measureInProcess({ processes = 2, rounds = 9, log = () => {} } = {}) {
   const rows = []
   const targets = []
-  const results = { floor: {}, unsampled: {}, depth: {}, metrics: {} }
+  const results = { floor: {}, peer: {}, unsampled: {}, depth: {}, metrics: {} }
 
   for (const m of MEASUREMENTS) {
     const runs = []

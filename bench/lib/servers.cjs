@@ -87,11 +87,20 @@ function fastifyPlugin(open) {
 }
 
 /**
+ * `@fastify/otel` registered on one app only, through its `plugin()` (no
+ * `registerOnInitialization`, which would instrument every Fastify app of the process).
+ */
+function fastifyOtelPlugin() {
+  const { FastifyOtelInstrumentation } = require('@fastify/otel')
+  return new FastifyOtelInstrumentation().plugin()
+}
+
+/**
  * Starts the bench app on `framework` with `tracer` wired in and resolves to the listening
  * node:http server (port 0 on 127.0.0.1).
  *
- * - `tracer`: `none`, `floor`, `sdk-floor`, `tracehop`; any other value is `none` unless `wrap`
- *   handles it (node:http only).
+ * - `tracer`: `none`, `floor`, `sdk-floor`, `tracehop`, and on Fastify `fastify-otel-plugin`; any
+ *   other value is `none` unless `wrap` handles it (node:http only).
  * - `api`: the SDK's `@opentelemetry/api` (traced variants).
  * - `options`: tracehop's options.
  * - `wrap(handler)`: node:http only, for tracers this module does not know (the broken ones).
@@ -121,26 +130,28 @@ async function listen({ framework, tracer, layers, api, probe, options = {}, wra
   if (framework === 'fastify') {
     const first = ours
       ? [[tracehop('@tracehop/fastify', 'tracingPlugin'), options]]
-      : tracer === 'floor'
-        ? [
-            [
-              fastifyPlugin((request, reply, next) => api.context.with(floor(request.raw), next)),
-              {},
-            ],
-          ]
-        : tracer === 'sdk-floor'
+      : tracer === 'fastify-otel-plugin'
+        ? [[fastifyOtelPlugin(), {}]]
+        : tracer === 'floor'
           ? [
               [
-                fastifyPlugin((request, reply, next) =>
-                  api.context.with(
-                    sdkFloor(request.raw, reply.raw, () => request.routeOptions.url),
-                    next,
-                  ),
-                ),
+                fastifyPlugin((request, reply, next) => api.context.with(floor(request.raw), next)),
                 {},
               ],
             ]
-          : []
+          : tracer === 'sdk-floor'
+            ? [
+                [
+                  fastifyPlugin((request, reply, next) =>
+                    api.context.with(
+                      sdkFloor(request.raw, reply.raw, () => request.routeOptions.url),
+                      next,
+                    ),
+                  ),
+                  {},
+                ],
+              ]
+            : []
     const app = await require('../apps/fastify.cjs').createApp({ probe, layers, first })
     await app.listen({ port: 0, host: '127.0.0.1' })
     return app.server

@@ -3,18 +3,20 @@
 // the bench app (apps/*.cjs, the one the socket rows serve) five times over on one SDK: bare,
 // with the context floor (one `context.with`) and the SDK floor (lib/servers.cjs), with tracehop
 // without the duration metric, and the same tracehop app called with an unsampled parent (`-00`);
-// driven in turns batch by batch (turns.cjs) by one raw-socket client, so the machine's drift
-// falls on all five alike.
+// on Fastify also with `@fastify/otel` (the one peer that instruments a single app); driven in
+// turns batch by batch (turns.cjs) by one raw-socket client, so the machine's drift falls on all
+// of them alike.
 //
 //   node bench/micro/floor.cjs [--framework express|fastify|http] [--rounds 9] [--requests 20000]
 //        [--setup sdk|start] [--json]
 //
 // Prints the CPU µs per request of each server (server and client; the client's part is the
-// same for all five), what each adds over bare, tracehop's added cost as a multiple of the
-// floor's, and an unsampled request's added cost as a multiple of a sampled one's: the medians of
+// same for all), what each adds over bare, tracehop's added cost as a multiple of the floor's,
+// an unsampled request's added cost as a multiple of a sampled one's, and on Fastify tracehop's
+// added cost as a multiple of @fastify/otel's: the medians of
 // the rounds' ratios, and every round's. `--setup sdk` (the default) is the bench's hand-made SDK,
 // the one every socket row gets (tracehop cannot see its sampler, so an unsampled request still
-// asks it); `--setup start` puts all five on startTracing() instead, the floor included. `--json`
+// asks it); `--setup start` puts all of them on startTracing() instead, the floor included. `--json`
 // prints the same as one JSON object (what `pnpm bench` reads).
 
 const { parseArgs } = require('node:util')
@@ -53,6 +55,8 @@ const SERVERS = [
   ['SDK floor', 'sdk-floor', '01'],
   ['tracehop', 'tracehop', '01'],
   ['tracehop -00', 'tracehop', '00'],
+  // the one peer that can share a process: instrumentation-http and -express patch modules
+  ...(values.framework === 'fastify' ? [['@fastify/otel', 'fastify-otel-plugin', '01']] : []),
 ]
 
 async function main() {
@@ -92,7 +96,8 @@ async function main() {
     }
   }
   const spans = await sdk.snapshot()
-  const served = servers[2].probe.requests + servers[3].probe.requests
+  // every sampled server but bare and the context floor ends one SERVER span per request
+  const served = servers.reduce((n, s, i) => n + (i >= 2 && i !== 4 ? s.probe.requests : 0), 0)
   if (spans.serverMismatch > 0 || spans.serverEnded !== served) {
     throw new Error(
       `${served} traced requests ended ${spans.serverEnded} SERVER spans, ${spans.serverMismatch} not in the client's trace`,
@@ -106,6 +111,8 @@ async function main() {
   const unsampledAdds = rounds.map((r) => r[4] - r[0])
   const ratios = rounds.map((_, r) => oursAdds[r] / floorAdds[r])
   const unsampledRatios = rounds.map((_, r) => unsampledAdds[r] / oursAdds[r])
+  const peerAdds = servers.length > 5 ? rounds.map((r) => r[5] - r[0]) : undefined
+  const peerRatios = peerAdds && rounds.map((_, r) => oursAdds[r] / peerAdds[r])
   const result = {
     framework,
     setup: values.setup,
@@ -118,6 +125,9 @@ async function main() {
     ratioRounds: ratios,
     unsampledRatio: median(unsampledRatios),
     unsampledRatioRounds: unsampledRatios,
+    peerAdds: peerAdds && median(peerAdds),
+    peerRatio: peerRatios && median(peerRatios),
+    peerRatioRounds: peerRatios,
   }
   if (values.json) {
     console.log(JSON.stringify(result))
@@ -134,6 +144,10 @@ async function main() {
     console.log(
       `unsampled ÷ sampled: ${result.unsampledRatio.toFixed(2)}× (${each(unsampledRatios)})`,
     )
+    if (peerRatios !== undefined) {
+      console.log(`@fastify/otel adds ${result.peerAdds.toFixed(2)} µs/req`)
+      console.log(`tracehop ÷ @fastify/otel: ${result.peerRatio.toFixed(2)} (${each(peerRatios)})`)
+    }
   }
   for (const { server, client } of servers) {
     client.close()
