@@ -77,7 +77,7 @@ const floor = (framework, name, target) => ({
 
 // A note, not the peer target: that one is on tracehop's defaults, the metric included, and
 // @fastify/otel records none; here neither records one. The other peers patch modules for the
-// whole process, so only Fastify's can share one with tracehop.
+// whole process, so only Fastify's can share one with tracehop. Read from the Fastify floor runs.
 const fastifyPeer = {
   group: 'peer',
   key: 'fastify',
@@ -161,10 +161,23 @@ export async function measureInProcess({ processes = 2, rounds = 9, log = () => 
   const targets = []
   const results = { floor: {}, peer: {}, unsampled: {}, depth: {}, metrics: {} }
 
+  // measurements read from the same runs of a script (the floor ratio and the Fastify peer)
+  // share them: each script and set of arguments runs `processes` times at most
+  const outputs = new Map()
+  const outputOf = async (m, p) => {
+    const key = `${m.script} ${m.args.join(' ')}`
+    if (!outputs.has(key)) outputs.set(key, [])
+    const seen = outputs.get(key)
+    if (seen[p] === undefined) {
+      seen[p] = await runScript(m.script, [...m.args, '--rounds', String(rounds)])
+    }
+    return seen[p]
+  }
+
   for (const m of MEASUREMENTS) {
     const runs = []
     for (let p = 0; p < processes; p++) {
-      const run = m.read(await runScript(m.script, [...m.args, '--rounds', String(rounds)]))
+      const run = m.read(await outputOf(m, p))
       log(`in process: ${m.log}, process ${p + 1}: ${m.unit.value(run.value)}`)
       runs.push(run)
     }
