@@ -36,8 +36,8 @@ const kSubRouter = Symbol.for('tracehop.express.sub-router')
 const kAnchoredLength = Symbol.for('tracehop.express.anchored-length')
 
 // What the layer hooks read from other packages at every layer of every request, read once: in
-// the CommonJS build each use of an import is a getter call on the exporting module (about 0.1 µs
-// a layer for these three on Node 20).
+// the CommonJS build each use of an import is a getter call on the exporting module (the profile
+// of 20 layers on Node 20 charged about 1.2 µs a request to the two keys' getters).
 const context = contextApi
 const kRequestTrace: typeof REQUEST_TRACE_KEY = REQUEST_TRACE_KEY
 const kAdapterState: typeof ADAPTER_STATE_KEY = ADAPTER_STATE_KEY
