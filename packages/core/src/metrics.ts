@@ -1,4 +1,5 @@
 import {
+  createNoopMeter,
   metrics,
   type Attributes,
   type Context,
@@ -122,6 +123,14 @@ export interface InstrumentChoice {
   readonly activeRequests: boolean
 }
 
+// Before any MeterProvider is registered the API's meters are no-ops that hand out one shared
+// instrument of each kind. A lifecycle given one of those has nothing to record, and leaves the
+// instrument out: no attributes are built per request, and an unsampled request needs no
+// listener (see the lifecycle's passive traces).
+const NOOP_METER = createNoopMeter()
+const NOOP_HISTOGRAM = NOOP_METER.createHistogram(METRIC_HTTP_SERVER_REQUEST_DURATION)
+const NOOP_UP_DOWN_COUNTER = NOOP_METER.createUpDownCounter(METRIC_HTTP_SERVER_ACTIVE_REQUESTS)
+
 function createInstruments(
   provider: MeterProvider,
   sink: DurationSink | undefined,
@@ -130,26 +139,26 @@ function createInstruments(
   const meter = provider.getMeter(INSTRUMENTATION_SCOPE, VERSION)
   let duration: DurationRecorder | undefined
   if (choice.duration) {
-    duration =
-      sink?.meterProvider === provider
-        ? sink.recorder
-        : new ApiDurationRecorder(
-            meter.createHistogram(METRIC_HTTP_SERVER_REQUEST_DURATION, {
-              description: DURATION_DESCRIPTION,
-              unit: 's',
-              advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
-            }),
-          )
+    if (sink?.meterProvider === provider) {
+      duration = sink.recorder
+    } else {
+      const histogram = meter.createHistogram(METRIC_HTTP_SERVER_REQUEST_DURATION, {
+        description: DURATION_DESCRIPTION,
+        unit: 's',
+        advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
+      })
+      if (histogram !== NOOP_HISTOGRAM) duration = new ApiDurationRecorder(histogram)
+    }
   }
-  return {
-    duration,
-    active: choice.activeRequests
-      ? meter.createUpDownCounter(METRIC_HTTP_SERVER_ACTIVE_REQUESTS, {
-          description: 'Number of active HTTP server requests.',
-          unit: '{request}',
-        })
-      : undefined,
+  let active: UpDownCounter | undefined
+  if (choice.activeRequests) {
+    active = meter.createUpDownCounter(METRIC_HTTP_SERVER_ACTIVE_REQUESTS, {
+      description: 'Number of active HTTP server requests.',
+      unit: '{request}',
+    })
+    if (active === NOOP_UP_DOWN_COUNTER) active = undefined
   }
+  return { duration, active }
 }
 
 /**

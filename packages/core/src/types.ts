@@ -58,6 +58,7 @@ export interface StatusInfo {
  * Return `true` for ERROR, `false` for UNSET. The default: an aborted response, status >= 500,
  * or a thrown error whose own status (`status`/`statusCode`) is not 4xx. An aborted response
  * classified as an error gets `error.type: aborted` (unless a 5xx status or an error says more).
+ * Not asked about an unsampled request that no metric measures: nothing would record the answer.
  * @example
  * // an event stream the client closes is how it normally ends
  * isError: (status, error, { aborted }) => (aborted ? status !== 200 : status !== undefined && status >= 500)
@@ -165,7 +166,10 @@ export interface RequestTrace {
   setAttributes(attributes: Attributes): void
   /** Ends the span now if it has not ended (the engine ends it itself on `finish`/`close`). */
   end(): void
-  /** `true` once the span has ended. */
+  /**
+   * `true` once the span has ended. For a span that records nothing and a request no metric
+   * measures, once the response has gone out or the client went away.
+   */
   readonly ended: boolean
 }
 

@@ -192,6 +192,34 @@ describe('HTTP server metrics', () => {
     }
   })
 
+  it('measures nothing before a global MeterProvider is registered, and every request after', async () => {
+    const handler = traceHandler((_req, res) => res.end('ok'), {
+      tracerProvider: tracing.provider,
+      metrics: { duration: true, activeRequests: true },
+    })
+    const app = await listen(handler)
+    const m = meter()
+    try {
+      // the API's no-op meter: nothing to record into, and nothing recorded later from it
+      await request(`${app.url}/before`)
+      metrics.setGlobalMeterProvider(m.provider)
+      await request(`${app.url}/after`)
+      await waitForSpans(tracing.exporter, 2)
+      const exported = await m.collect()
+      const duration = exported.find(
+        (d) => d.descriptor.name === 'http.server.request.duration',
+      ) as HistogramMetricData
+      expect(duration.dataPoints.map((p) => p.value.count)).toEqual([1])
+      const active = exported.find(
+        (d) => d.descriptor.name === 'http.server.active_requests',
+      ) as SumMetricData
+      expect(active.dataPoints.map((p) => p.value)).toEqual([0])
+    } finally {
+      await app.close()
+      await m.provider.shutdown()
+    }
+  })
+
   it('picks up a global MeterProvider registered after the handler was made, and records aborted requests', async () => {
     const handler = traceHandler(
       (_req, res) => {
