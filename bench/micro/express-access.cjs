@@ -27,6 +27,8 @@ const PROBES = [
   ['res.headersSent (getter on the prototype)', (req, res) => res.headersSent],
   ['typeof res.writeHead (method on the prototype)', (req, res) => typeof res.writeHead],
   ['res instanceof ServerResponse', (req, res) => res instanceof http.ServerResponse],
+  ['res.finished (own data property)', (req, res) => res.finished],
+  ['res.writableFinished (getter on the prototype)', (req, res) => res.writableFinished],
   ['req.app (own data property)', (req) => req.app],
   ['req[symbol] = value (a new property)', (req) => (req[key] = 1)],
   ['req.socket[symbol] = value', (req) => (req.socket[key] = 1)],

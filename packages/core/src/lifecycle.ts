@@ -286,8 +286,12 @@ class LiveRequestTrace implements RequestTrace {
     if (this.done || route === this.route || (route !== undefined && typeof route !== 'string'))
       return
     // a route set once the response finished is late, even before our `finish` listener ran:
-    // Node 24 calls a `res.end(callback)` callback before the `finish` listeners
-    if (this.response.writableFinished) return
+    // Node 24 calls a `res.end(callback)` callback before the `finish` listeners. A response
+    // not yet ended cannot have finished: its own `finished` field says so for a fifth of what
+    // the `writableFinished` getter costs on Express's response under Node 20 and 22 (0.2 against
+    // 0.9 µs, bench/micro/express-access.cjs)
+    const response = this.response
+    if (response.finished !== false && response.writableFinished) return
     this.route = route
     // instrumentation-http names its span and labels its metric from this field when it ends
     if (this.rpc !== undefined) this.rpc.route = route
