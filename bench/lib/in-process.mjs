@@ -9,6 +9,7 @@
 //   unsampled: micro/floor.cjs on startTracing(): an unsampled (`-00`) request's added cost as a
 //              multiple of a sampled one's, per framework
 //   depth:     micro/depth.cjs, four servers (bare and tracehop, 2 and 20 layers) on startTracing()
+//   depthInFlow: the same runs, timed inside the flow from the first pass-through layer to the last
 //   metrics:   micro/lifecycle.cjs, core's lifecycle with and without the duration metric, on
 //              startTracing()'s own MeterProvider (the target) and on the metrics API (a note)
 import { spawn } from 'node:child_process'
@@ -124,6 +125,18 @@ const depth = (framework, name, layers) => ({
   target: 2,
 })
 
+// the same runs, timed inside the flow from the first pass-through layer to the last: the way
+// through the layers alone, without the rest of each request's noise
+const depthInFlow = (framework, name, layers) => ({
+  ...depth(framework, name, layers),
+  group: 'depthInFlow',
+  log: `${name} depth, in the layers`,
+  row: `${name}: 20 layers less 2, tracehop's added time in the layers themselves`,
+  text: (values) =>
+    `${name}: 20 ${layers} cost tracehop ${values} more than 2 in the layers' own time`,
+  read: (run) => ({ value: run.layersChange, perRound: run.layersChangeRounds }),
+})
+
 const metric = (setup, what, target) => ({
   group: 'metrics',
   key: setup,
@@ -148,6 +161,8 @@ const MEASUREMENTS = [
   unsampled('express', 'Express 5'),
   depth('express', 'Express 5', 'middleware layers'),
   depth('fastify', 'Fastify 5', 'preHandler hooks'),
+  depthInFlow('express', 'Express 5', 'middleware layers'),
+  depthInFlow('fastify', 'Fastify 5', 'preHandler hooks'),
   metric('start-metrics', "startTracing()'s own MeterProvider", 1),
   metric('sdk', "the app's own MeterProvider (metrics API)", undefined),
 ]
@@ -159,7 +174,7 @@ const MEASUREMENTS = [
 export async function measureInProcess({ processes = 2, rounds = 9, log = () => {} } = {}) {
   const rows = []
   const targets = []
-  const results = { floor: {}, peer: {}, unsampled: {}, depth: {}, metrics: {} }
+  const results = { floor: {}, peer: {}, unsampled: {}, depth: {}, depthInFlow: {}, metrics: {} }
 
   // measurements read from the same runs of a script (the floor ratio and the Fastify peer)
   // share them: each script and set of arguments runs `processes` times at most

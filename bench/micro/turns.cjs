@@ -32,8 +32,9 @@ const BATCH = 256
  * the servers behind `clients` (client.cjs), the clients taking turns batch by batch, after a
  * short warm-up round. Resolves to each round's CPU µs per request of each server: this
  * process's CPU, servers and client together (the client's part is the same for every server).
+ * `afterRound(r)`, when given, runs after each round: `r` is -1 for the warm-up, then 0, 1, ...
  */
-async function socketRounds(clients, requests, rounds) {
+async function socketRounds(clients, requests, rounds, afterRound = () => {}) {
   const round = async (count) => {
     const batches = Math.ceil(count / BATCH)
     const cpu = await inTurns(clients.length, batches, async (at) => {
@@ -45,8 +46,12 @@ async function socketRounds(clients, requests, rounds) {
     return cpu.map((us) => us / (batches * BATCH))
   }
   await round(Math.min(requests, 5000)) // warm-up
+  afterRound(-1)
   const results = []
-  for (let r = 0; r < rounds; r++) results.push(await round(requests))
+  for (let r = 0; r < rounds; r++) {
+    results.push(await round(requests))
+    afterRound(r)
+  }
   return results
 }
 
