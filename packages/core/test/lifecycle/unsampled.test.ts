@@ -108,120 +108,115 @@ describe('unsampled requests', () => {
       await meterProvider.shutdown()
     }
   })
-})
 
-// An unsampled request that no instrument measures has nothing to do at its end: its trace puts
-// no listener on the response, and reads from the response whether it has ended.
-describe('passive traces', () => {
-  let tracing: ReturnType<typeof setupTracing>
-  beforeEach(() => {
-    tracing = setupTracing()
-  })
-  afterEach(async () => {
-    await tracing.teardown()
-  })
+  // An unsampled request that no instrument measures has nothing to do at its end: its trace
+  // puts no listener on the response, and reads from the response whether it has ended.
+  describe('without a metric (passive traces)', () => {
+    interface Seen {
+      recording: boolean
+      finish: number
+      close: number
+      endedInHandler: boolean
+      trace: RequestTrace
+      closed: Promise<void>
+    }
 
-  interface Seen {
-    recording: boolean
-    finish: number
-    close: number
-    endedInHandler: boolean
-    trace: RequestTrace
-    closed: Promise<void>
-  }
+    /** A server whose handler reports what the trace put on the response, and its trace. */
+    async function serve(options: TraceOptions, respond = true) {
+      const seen: Seen[] = []
+      const app = await listen(
+        traceHandler(
+          (req, res) => {
+            const requestTrace = getRequestTrace(req)
+            seen.push({
+              recording: requestTrace.span.isRecording(),
+              finish: res.listenerCount('finish'),
+              close: res.listenerCount('close'),
+              endedInHandler: requestTrace.ended,
+              trace: requestTrace,
+              closed: new Promise((resolve) => res.once('close', () => resolve())),
+            })
+            if (respond) res.end('ok')
+            else res.write('partial')
+          },
+          { tracerProvider: tracing.provider, ...options },
+        ),
+      )
+      return { app, seen }
+    }
 
-  /** A server whose handler reports what the trace put on the response, and its trace. */
-  async function serve(options: TraceOptions, respond = true) {
-    const seen: Seen[] = []
-    const app = await listen(
-      traceHandler(
-        (req, res) => {
-          const requestTrace = getRequestTrace(req)
-          seen.push({
-            recording: requestTrace.span.isRecording(),
-            finish: res.listenerCount('finish'),
-            close: res.listenerCount('close'),
-            endedInHandler: requestTrace.ended,
-            trace: requestTrace,
-            closed: new Promise((resolve) => res.once('close', () => resolve())),
-          })
-          if (respond) res.end('ok')
-          else res.write('partial')
-        },
-        { tracerProvider: tracing.provider, ...options },
-      ),
-    )
-    return { app, seen }
-  }
+    it('put no listener on the response without metrics, and read its end from it', async () => {
+      // no meter provider anywhere: the API's no-op meter, as in a traces-only setup
+      for (const options of [{}, { metrics: false as const }]) {
+        const { app, seen } = await serve(options)
+        try {
+          await request(app.url, { headers: { traceparent: traceparent('01') } })
+          await request(app.url, { headers: { traceparent: traceparent('00') } })
+          await waitForSpans(tracing.exporter, 1)
+        } finally {
+          await app.close()
+        }
+        const [sampled, unsampled] = seen as [Seen, Seen]
+        expect([sampled.recording, unsampled.recording]).toEqual([true, false])
+        // the sampled trace has its two listeners on top of what node:http itself puts there
+        expect(sampled.finish - unsampled.finish).toBe(1)
+        expect(sampled.close - unsampled.close).toBe(1)
+        expect([sampled.endedInHandler, unsampled.endedInHandler]).toEqual([false, false])
+        expect([sampled.trace.ended, unsampled.trace.ended]).toEqual([true, true])
+        tracing.exporter.reset()
+      }
+    })
 
-  it('put no listener on the response without metrics, and read its end from it', async () => {
-    // no meter provider anywhere: the API's no-op meter, as in a traces-only setup
-    for (const options of [{}, { metrics: false as const }]) {
-      const { app, seen } = await serve(options)
+    it('read an abort from the response too', async () => {
+      const { app, seen } = await serve({}, false)
       try {
-        await request(app.url, { headers: { traceparent: traceparent('01') } })
-        await request(app.url, { headers: { traceparent: traceparent('00') } })
-        await waitForSpans(tracing.exporter, 1)
+        await new Promise<void>((resolve, reject) => {
+          const req = http.request(
+            app.url,
+            { headers: { traceparent: traceparent('00') } },
+            (res) => {
+              res.once('data', () => {
+                expect(seen[0]?.trace.ended).toBe(false)
+                req.destroy()
+                resolve()
+              })
+            },
+          )
+          req.on('error', () => undefined)
+          req.once('error', reject)
+          req.end()
+        })
+        await seen[0]?.closed
+        expect(seen[0]?.trace.ended).toBe(true)
+        expect(seen[0]?.recording).toBe(false)
       } finally {
         await app.close()
       }
-      const [sampled, unsampled] = seen as [Seen, Seen]
-      expect([sampled.recording, unsampled.recording]).toEqual([true, false])
-      // the sampled trace has its two listeners on top of what node:http itself puts there
-      expect(sampled.finish - unsampled.finish).toBe(1)
-      expect(sampled.close - unsampled.close).toBe(1)
-      expect([sampled.endedInHandler, unsampled.endedInHandler]).toEqual([false, false])
-      expect([sampled.trace.ended, unsampled.trace.ended]).toEqual([true, true])
-      tracing.exporter.reset()
-    }
-  })
-
-  it('read an abort from the response too', async () => {
-    const { app, seen } = await serve({}, false)
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const req = http.request(
-          app.url,
-          { headers: { traceparent: traceparent('00') } },
-          (res) => {
-            res.once('data', () => {
-              expect(seen[0]?.trace.ended).toBe(false)
-              req.destroy()
-              resolve()
-            })
-          },
-        )
-        req.on('error', () => undefined)
-        req.once('error', reject)
-        req.end()
-      })
-      await seen[0]?.closed
-      expect(seen[0]?.trace.ended).toBe(true)
-      expect(seen[0]?.recording).toBe(false)
-    } finally {
-      await app.close()
-    }
-  })
-
-  it('are not made while an instrument measures the request, nor for a sampled one', async () => {
-    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
-    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 })
-    const meterProvider = new MeterProvider({ readers: [reader] })
-    const { app, seen } = await serve({
-      meterProvider,
-      metrics: { duration: false, activeRequests: true },
     })
-    try {
-      await request(app.url, { headers: { traceparent: traceparent('00') } })
-      await request(app.url, { headers: { traceparent: traceparent('01') } })
-      await waitForSpans(tracing.exporter, 1)
-    } finally {
-      await app.close()
-      await meterProvider.shutdown()
-    }
-    const [unsampled, sampled] = seen as [Seen, Seen]
-    expect(unsampled.recording).toBe(false)
-    expect([unsampled.finish, unsampled.close]).toEqual([sampled.finish, sampled.close])
+
+    it('are not made while an instrument measures the request, nor for a sampled one', async () => {
+      const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+      const reader = new PeriodicExportingMetricReader({
+        exporter,
+        exportIntervalMillis: 3_600_000,
+      })
+      const meterProvider = new MeterProvider({ readers: [reader] })
+      const { app, seen } = await serve({
+        meterProvider,
+        metrics: { duration: false, activeRequests: true },
+      })
+      try {
+        await request(app.url, { headers: { traceparent: traceparent('00') } })
+        await request(app.url, { headers: { traceparent: traceparent('01') } })
+        await waitForSpans(tracing.exporter, 1)
+      } finally {
+        await app.close()
+        await meterProvider.shutdown()
+      }
+      const [unsampled, sampled] = seen as [Seen, Seen]
+      expect(unsampled.recording).toBe(false)
+      expect([unsampled.finish, unsampled.close]).toEqual([sampled.finish, sampled.close])
+    })
   })
 })
 
