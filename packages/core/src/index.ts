@@ -54,6 +54,7 @@ export { createRequestLifecycle } from './lifecycle.js'
 export { traceHandler, type RequestHandler } from './node-http.js'
 export {
   getRequestTrace,
+  reserveRequestTraceSlots,
   runInRequestContext,
   setRequestAttributes,
   setRequestBaggage,

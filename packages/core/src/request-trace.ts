@@ -6,6 +6,7 @@ import {
   type BaggageEntry,
   type Context,
 } from '@opentelemetry/api'
+import { subscribe } from 'node:diagnostics_channel'
 import type { IncomingMessage } from 'node:http'
 import { REQUEST_TRACE_KEY } from './constants.js'
 import type { RequestTrace } from './types.js'
@@ -13,6 +14,40 @@ import type { RequestTrace } from './types.js'
 /** A request carrying its trace under the shared symbol. */
 export interface TracedRequest {
   [REQUEST_TRACE_KEY]?: RequestTrace
+}
+
+// `globalThis` key of the flag that says the slot below is reserved, shared by every loaded copy.
+const kSlotsReserved = Symbol.for('tracehop.request-trace-slots')
+
+/**
+ * Makes Node give every HTTP/1 request an empty trace slot (`REQUEST_TRACE_KEY` set to
+ * `undefined`) before the server's `request` listeners run, so that a lifecycle later fills a
+ * property the request already has instead of adding one. Once per process; later calls do nothing.
+ *
+ * Adapters for frameworks that re-prototype the request call it (Express does, for every request).
+ * On V8 11-12 (Node 20 and 22) each property added to such an object makes a hidden class of its
+ * own, which costs 2-3 µs for the trace's one property; filling a property the request had before the
+ * re-prototyping costs 0.2-0.7 µs. Node publishes `http.server.request.start` just before it
+ * emits `request`, while the request still has the shape every request of the process shares.
+ * HTTP/2 requests have no such channel and keep adding the property.
+ */
+export function reserveRequestTraceSlots(): void {
+  const global = globalThis as { [kSlotsReserved]?: true }
+  if (global[kSlotsReserved] === true) return
+  global[kSlotsReserved] = true
+  subscribe('http.server.request.start', reserveSlot)
+}
+
+function reserveSlot(message: unknown): void {
+  // a subscriber's exception would reach the process as an uncaught one: whatever is published
+  // here (a frozen object, a hostile proxy), it is left as it is
+  try {
+    const request = (message as { request?: TracedRequest } | null | undefined)?.request
+    if (typeof request === 'object' && request !== null && !(REQUEST_TRACE_KEY in request))
+      request[REQUEST_TRACE_KEY] = undefined
+  } catch {
+    // not a request this slot can be added to
+  }
 }
 
 /** Context key of the attributes `setRequestAttributes` added; `withSpan` copies them to child spans. */

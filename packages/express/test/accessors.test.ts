@@ -1,4 +1,5 @@
 import { context, trace } from '@opentelemetry/api'
+import { REQUEST_TRACE_KEY } from '@tracehop/core'
 import {
   getRequestContext,
   getRequestSpan,
@@ -87,5 +88,38 @@ describe.each(EXPRESS_VERSIONS)('request accessors (%s)', (_label, express) => {
         '@tracehop/express: this request is not traced: traceMiddleware() did not run before this handler, or the request matched an "ignore" rule',
     })
     expect(serverSpans(tracing.exporter)).toHaveLength(0)
+  })
+})
+
+describe.each(EXPRESS_VERSIONS)('the trace slot on the request (%s)', (_label, express) => {
+  it('is on every request before Express re-prototypes it, and holds the trace once traced', async () => {
+    const app = express()
+    app.use(
+      traceMiddleware({ tracerProvider: tracing.provider, metrics: false, ignore: ['/healthz'] }),
+    )
+    app.get(['/orders/:id', '/healthz'], (req, res) => {
+      res.json({ spanId: tryGetRequestSpan(req)?.spanContext().spanId })
+    })
+    const beforeExpress: boolean[] = []
+    // what runs before Express: the server's own request listener
+    const server = await listen((req, res) => {
+      beforeExpress.push(Object.prototype.hasOwnProperty.call(req, REQUEST_TRACE_KEY))
+      app(req, res)
+    })
+    try {
+      // the middleware reserves the slot when it is made: the first request already has it
+      const traced = JSON.parse((await request(`${server.url}/orders/1`)).body) as {
+        spanId?: string
+      }
+      const ignored = JSON.parse((await request(`${server.url}/healthz`)).body) as {
+        spanId?: string
+      }
+      expect(beforeExpress).toEqual([true, true])
+      await eventually(() => expect(serverSpans(tracing.exporter)).toHaveLength(1))
+      expect(traced.spanId).toBe(serverSpans(tracing.exporter)[0]!.spanContext().spanId)
+      expect(ignored.spanId).toBeUndefined()
+    } finally {
+      await server.close()
+    }
   })
 })
