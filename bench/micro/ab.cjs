@@ -3,12 +3,17 @@
 //
 //   node bench/micro/ab.cjs [--framework express|http|fastify] [--rounds 7] [--requests 20000]
 //        [--unsampled] [--layers 2] [--options JSON] [--setup sdk|start|start-metrics|start-dropped]
-//        label=DIR ...
+//        [--entry] label=DIR ...
 //
 // `--setup` says who sets up the SDK: `sdk` (the default) the bench's hand-made one, `start`
 // @tracehop/node's startTracing() of the build (metrics off), `start-metrics` the same with its
 // MeterProvider, `start-dropped` with `sampleRatio: 0` and requests that send no `traceparent`,
 // so every one starts a trace the sampler drops.
+//
+// `--entry` (Express only) times the middleware's entry instead of the whole request: a layer
+// before `traceMiddleware()` reads `process.hrtime` and the layer after it reads it again, and each
+// process reports the median ns of that window over its requests (bare: the two layers alone).
+// Far steadier than CPU time on a noisy host, for changes to what the middleware does on entry.
 //
 // Each DIR holds built packages as `DIR/{core,express,fastify}/dist` (e.g. `packages`, or a copy
 // of them from before a change). Every round runs, in interleaved order, a bare server and one
@@ -43,8 +48,10 @@ async function main() {
       unsampled: { type: 'boolean', default: false },
       options: { type: 'string', default: '{}' },
       setup: { type: 'string', default: 'sdk' },
+      entry: { type: 'boolean', default: false },
     },
   })
+  if (values.entry && values.framework !== 'express') throw new Error('--entry is for Express')
   if (!['sdk', 'start', 'start-metrics', 'start-dropped'].includes(values.setup)) {
     throw new Error(
       `--setup must be sdk, start, start-metrics or start-dropped; got ${values.setup}`,
@@ -66,19 +73,21 @@ async function main() {
         sampled: !values.unsampled,
         options: JSON.parse(values.options),
         setup: values.setup,
+        entry: values.entry,
         dir: variant.dir,
       })
       results.get(variant.label).push(us)
     }
   }
   const { median } = await import('../lib/report.mjs')
+  const unit = values.entry ? 'ns in the entry' : 'µs/req'
   const bare = results.get('bare')
   for (const v of variants) {
     const xs = results.get(v.label)
     const added =
       v.dir === undefined ? '' : `  added ${median(xs.map((x, i) => x - bare[i])).toFixed(2)}`
     console.log(
-      `${v.label.padEnd(12)} ${median(xs).toFixed(2)} µs/req${added}   [${xs.map((x) => x.toFixed(1)).join(' ')}]`,
+      `${v.label.padEnd(12)} ${median(xs).toFixed(2)} ${unit}${added}   [${xs.map((x) => x.toFixed(1)).join(' ')}]`,
     )
   }
   for (let i = 1; i < builds.length; i++) {
@@ -86,7 +95,7 @@ async function main() {
     const b = results.get(builds[i].label)
     const diff = median(b.map((x, j) => x - a[j]))
     console.log(
-      `${builds[i].label} - ${builds[0].label}: ${diff.toFixed(2)} µs/req (median paired)`,
+      `${builds[i].label} - ${builds[0].label}: ${diff.toFixed(2)} ${unit} (median paired)`,
     )
   }
 }
@@ -111,7 +120,7 @@ function run(config) {
   })
 }
 
-function child({ framework, requests, layers, sampled, options, setup, dir }) {
+function child({ framework, requests, layers, sampled, options, setup, entry, dir }) {
   const Module = require('node:module')
   // `@tracehop/*` from DIR; what the build itself requires (the API) as bench/ resolves it
   const resolve = Module._resolveFilename
@@ -160,6 +169,22 @@ function child({ framework, requests, layers, sampled, options, setup, dir }) {
   const http = require('node:http')
   const { openClient, rawRequest } = require('./client.cjs')
 
+  // --entry: the window from the layer before the middleware to the layer after it
+  const entryTimer = {
+    samples: new Float64Array(requests),
+    at: -1, // not timing during the warm-up
+    started: 0n,
+    before(req, res, next) {
+      entryTimer.started = process.hrtime.bigint()
+      next()
+    },
+    after(req, res, next) {
+      const took = process.hrtime.bigint() - entryTimer.started
+      if (entryTimer.at >= 0 && entryTimer.at < requests)
+        entryTimer.samples[entryTimer.at++] = Number(took)
+      next()
+    },
+  }
   let handler
   const answer = (res) => {
     res.setHeader('content-type', 'application/json')
@@ -169,7 +194,9 @@ function child({ framework, requests, layers, sampled, options, setup, dir }) {
     if (framework === 'express') {
       const express = require('express')
       const app = express()
+      if (entry) app.use(entryTimer.before)
       if (dir !== undefined) app.use(require('@tracehop/express').traceMiddleware(options))
+      if (entry) app.use(entryTimer.after)
       for (let i = 0; i < layers; i++) app.use((req, res, next) => next())
       app.get('/users/:id', (req, res) => res.json({ id: req.params.id, name: 'Ada' }))
       handler = app
@@ -199,10 +226,16 @@ function child({ framework, requests, layers, sampled, options, setup, dir }) {
       client.close()
     }
     await drive(Math.min(5000, requests / 2))
+    entryTimer.at = 0
     const before = process.cpuUsage()
     await drive(requests)
     const used = process.cpuUsage(before)
-    console.log(((used.user + used.system) / requests).toString())
+    if (entry) {
+      const timed = entryTimer.samples.subarray(0, entryTimer.at).sort()
+      console.log(timed[timed.length >> 1].toString())
+    } else {
+      console.log(((used.user + used.system) / requests).toString())
+    }
     server.close()
     process.exit(0)
   })

@@ -1,6 +1,7 @@
 'use strict'
 // What one property access on Express's `req` and `res` costs on this Node, timed inside
-// Express's own request flow: the reason tracehop keeps its per-request lookups on them few.
+// Express's own request flow: the reason tracehop keeps its per-request lookups on them few, and
+// has Node reserve the trace's slot on every request before Express re-prototypes it.
 // Express re-prototypes both objects for every request and adds properties to them, so each
 // request's `req` and `res` have a shape of their own; on Node 20 and 22 (V8 11-12) a lookup on
 // such an object misses V8's caches and takes the runtime's slow path. Node 24 does not pay it.
@@ -18,6 +19,11 @@ const { openClient, rawRequest } = require('./client.cjs')
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '50000' } } })
 const requests = Number(values.requests)
 const key = Symbol('bench.probe')
+// a slot every request gets before Express sees it, as reserveRequestTraceSlots() gives the trace's
+const reserved = Symbol('bench.reserved')
+require('node:diagnostics_channel').subscribe('http.server.request.start', ({ request }) => {
+  request[reserved] = undefined
+})
 const noop = () => {}
 
 // Each probe is its own function, so each has its own inline caches.
@@ -31,6 +37,8 @@ const PROBES = [
   ['res.writableFinished (getter on the prototype)', (req, res) => res.writableFinished],
   ['req.app (own data property)', (req) => req.app],
   ['req[symbol] = value (a new property)', (req) => (req[key] = 1)],
+  ['req[symbol] read, then = value (new)', (req) => req[key] === undefined && (req[key] = 1)],
+  ['req[reserved] read, then = value', (req) => req[reserved] === undefined && (req[reserved] = 1)],
   ['req.socket[symbol] = value', (req) => (req.socket[key] = 1)],
   ["res.on('close', listener)", (req, res) => res.on('close', noop)],
 ]
