@@ -40,6 +40,9 @@ export const UNSAMPLED_PARENTS_KEY: unique symbol = Symbol.for(
   'tracehop.drops-unsampled-parents.v1',
 )
 
+/** `globalThis` key of the flag that `reserveRequestTraceSlots` subscribed, shared by every loaded copy. */
+export const TRACE_SLOTS_KEY: unique symbol = Symbol.for('tracehop.request-trace-slots')
+
 /** `globalThis` key of the root samplers declared to every loaded copy of core (unsampled.ts). */
 export const ROOT_SAMPLERS_KEY: unique symbol = Symbol.for('tracehop.root-samplers.v1')
 
